@@ -1,0 +1,28 @@
+# Two commands from a fresh clone: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Use the course's MNIST copy beside the checkout when there is one (CI and the dev machines).
+export LADDER_DATA_DIR ?= $(if $(wildcard ../shared/data/mnist),$(abspath ../shared/data),)
+
+.PHONY: run test bench clean
+
+$(BIN)/ladder: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# The CPU wheel first: a bare `torch` requirement would pull several GB of CUDA.
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+run: $(BIN)/ladder
+	$(BIN)/ladder run --out runs/latest
+
+test: $(BIN)/ladder
+	$(BIN)/python -m pytest -q
+
+bench: $(BIN)/ladder
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) runs

@@ -1,0 +1,80 @@
+"""Claims such as "logreg.test_accuracy < 0.75": parsed by a tiny grammar, never eval'ed.
+
+    check := ref op (number | ref [("+" | "-") number])
+    ref   := rung "." metric
+    op    := "<" | "<=" | ">" | ">=" | "=="
+
+"torch.test_accuracy >= sk.test_accuracy - 0.02" says "no more than 2 points worse".
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
+_CHECK = re.compile(r"^\s*(\S+)\s*(<=|>=|==|<|>)\s*(\S+?)(?:\s+([+-])\s+(\S+))?\s*$")
+_REF = re.compile(r"^(?P<rung>[^\s.]+)\.(?P<metric>[A-Za-z_][A-Za-z0-9_]*)$")
+
+
+@dataclass(frozen=True)
+class Ref:
+    rung: str
+    metric: str
+
+    def __str__(self):
+        return f"{self.rung}.{self.metric}"
+
+
+@dataclass(frozen=True)
+class Check:
+    left: Ref
+    op: str
+    right: Ref | float
+    offset: float = 0.0  # added to a right-hand Ref
+
+    def refs(self) -> list[Ref]:
+        return [self.left] + ([self.right] if isinstance(self.right, Ref) else [])
+
+
+def _ref(text: str, check: str) -> Ref:
+    match = _REF.match(text)
+    if not match:
+        raise ValueError(f"{text!r} in {check!r} is not <rung>.<metric>")
+    return Ref(match["rung"], match["metric"])
+
+
+def parse(check: str) -> Check:
+    """Parse "<rung>.<metric> <op> <number | rung.metric>"; ValueError says what is wrong."""
+    match = _CHECK.match(check)
+    if not match:
+        raise ValueError(f"cannot read claim check {check!r}: write '<rung>.<metric> <op> <number "
+                         f"or rung.metric>' with op one of {' '.join(OPS)}")
+    left, op, right, sign, offset = match.groups()
+    if sign is not None:
+        return Check(_ref(left, check), op, _ref(right, check), _number(offset, check) * (-1 if sign == "-" else 1))
+    try:
+        value: Ref | float = _number(right, check)
+    except ValueError:
+        value = _ref(right, check)
+    return Check(_ref(left, check), op, value)
+
+
+def _number(text: str, check: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} in {check!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} in {check!r} is not a finite number")
+    return value
+
+
+def evaluate(check: Check, lookup: Callable[[Ref], float]) -> tuple[bool, float]:
+    """Whether the check holds, and the value of its left side."""
+    left = lookup(check.left)
+    right = lookup(check.right) + check.offset if isinstance(check.right, Ref) else check.right
+    return bool(OPS[check.op](left, right)), left

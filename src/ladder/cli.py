@@ -1,0 +1,189 @@
+"""The `ladder` command: run the progression, list what is built in."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import __version__
+from .errors import LadderError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="ladder: why deep learning works, shown by real and measured experiments.")
+# Off a terminal (CI logs, pipes) rich would assume 80 columns and wrap the tables.
+console = Console(width=None if sys.stdout.isatty() else 120)
+errors = Console(stderr=True)
+
+
+def user_errors(command):
+    """Print a user's mistake as one line and exit 2; an interrupt exits 130 having written nothing."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except LadderError as exc:
+            errors.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            errors.print("interrupted; no results were written")
+            raise typer.Exit(130) from None
+    return wrapper
+
+
+class ProgressListener:
+    """A rich progress bar per rung, fed by the training loop's per-epoch callback."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.task = None
+        self.experiment = ""
+
+    def experiment_started(self, spec, n_tasks):
+        self.experiment = spec.name
+
+    def rung_started(self, rung, seed, epochs):
+        self.task = self.progress.add_task(f"{self.experiment}/{rung} seed {seed}", total=epochs or 1)
+
+    def epoch_done(self, epoch, history):
+        self.progress.update(self.task, completed=epoch + 1)
+
+    def rung_done(self, rung, seed, record):
+        self.progress.update(self.task, completed=self.progress.tasks[-1].total)
+        self.progress.remove_task(self.task)
+
+
+def _fmt(summary: dict | None, digits: int = 3) -> str:
+    if summary is None:
+        return "–"
+    text = f"{summary['mean']:.{digits}f}"
+    return text + (f" ±{summary['std']:.{digits}f}" if len(summary["values"]) > 1 else "")
+
+
+def results_table(experiment: dict) -> Table:
+    """The terminal table of one experiment: one row per rung, metrics as mean ± std over seeds."""
+    data = experiment["dataset"]
+    fallback = f", in place of {data['fallback_for']}" if data.get("fallback_for") else ""
+    table = Table(title=f"{experiment['title'] or experiment['name']}  "
+                        f"[dim]({data['name']}{fallback}: {data['n_train']} train, {data['n_test']} test)[/]",
+                  title_justify="left")
+    table.add_column("rung", no_wrap=True)
+    table.add_column("backend", no_wrap=True)
+    table.add_column("features", justify="right")
+    table.add_column("params", justify="right")
+    keys = (["train_accuracy", "test_accuracy"] if experiment["task"] == "classification"
+            else ["train_r2", "test_r2", "test_mse"])
+    for key in keys:
+        table.add_column(key.replace("_", " ").replace("accuracy", "acc"), justify="right", no_wrap=True)
+    table.add_column("fit s", justify="right", no_wrap=True)
+    for rung in experiment["rungs"]:
+        params = "–" if rung["n_params"] is None else f"{rung['n_params']:,}"
+        table.add_row(rung["name"], rung["backend"], str(rung["n_features"]), params,
+                      *(_fmt(rung["metrics"].get(k)) for k in keys), _fmt(rung["fit_seconds"], 2))
+    return table
+
+
+def print_claims(experiment: dict) -> None:
+    for claim in experiment["claims"]:
+        mark = "[green]✓[/]" if claim["holds"] else "[red]✗[/]"
+        console.print(f" {mark} {claim['text']}  [dim]({claim['check']}; value {claim['value']:.4g})[/]",
+                      highlight=False)
+
+
+@app.command()
+@user_errors
+def run(
+    experiments: Annotated[Optional[list[str]], typer.Argument(
+        help="Built-in experiment names or .toml files; default: the whole progression.",
+        show_default=False)] = None,
+    seeds: Annotated[int, typer.Option(min=1, help="How many seeds (0, 1, …) to run each rung with.")] = 1,
+    out: Annotated[Optional[Path], typer.Option(help="Folder for results.json (written atomically).")] = None,
+    device: Annotated[str, typer.Option(help="auto (cuda, then mps, then cpu), cpu, cuda or mps.")] = "auto",
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when a claim fails.")] = False,
+):
+    """Run experiments, print a table per experiment and check each claim (✓ holds, ✗ fails)."""
+    from . import experiments as exp
+    from .results import SCHEMA, prepare_out_dir, write_results
+    from .runner import run_experiment
+    from .train import device_available, pick_device
+
+    if device not in ("auto", "cpu", "cuda", "mps"):
+        raise LadderError(f"--device {device!r}: choose one of auto, cpu, cuda, mps")
+    specs = [exp.resolve(name) for name in (experiments or exp.PROGRESSION)]  # all checked before any run
+    resolved = pick_device(device)
+    if not device_available(resolved):
+        raise LadderError(f"--device {device}: no such device is visible here; use --device auto or cpu")
+    out_dir = prepare_out_dir(out) if out else None
+    seed_list = list(range(seeds))
+    started = time.perf_counter()
+    records = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as progress:
+        listener = ProgressListener(progress)
+        for spec in specs:
+            records.append(run_experiment(spec, seed_list, device, listener).record)
+    for record in records:
+        console.print(results_table(record))
+        print_claims(record)
+        console.print()
+    total = time.perf_counter() - started
+    results = {"schema": SCHEMA, "ladder_version": __version__, "device": resolved.type,
+               "seeds": seed_list, "total_seconds": total, "experiments": records}
+    if out_dir is not None:
+        path = write_results(out_dir, results)
+        console.print(f"results: {path}")
+    failed = sum(not c["holds"] for r in records for c in r["claims"])
+    n_claims = sum(len(r["claims"]) for r in records)
+    console.print(f"{n_claims - failed}/{n_claims} claims hold · {total:.1f} s on {resolved.type}")
+    if strict and failed:
+        raise typer.Exit(1)
+
+
+@app.command("list")
+@user_errors
+def list_():
+    """List the built-in experiments, datasets, feature maps and models, one line each."""
+    from . import experiments as exp
+    from .data import DATASETS
+    from .features import FEATURES
+    from .rungs import MODELS
+
+    def first_line(fn):
+        return (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
+
+    sections = {
+        "experiments": [(n, exp.resolve(n).title) for n in exp.builtin_names()],
+        "datasets": [(n, f"[{fn.task}] {first_line(fn)}") for n, fn in DATASETS.items()],
+        "feature maps": [(n, first_line(fn)) for n, fn in FEATURES.items()],
+        "models": [(n, f"{desc} (backends: {', '.join(b)})") for n, (desc, _, b) in MODELS.items()],
+    }
+    for title, rows in sections.items():
+        table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
+        table.add_column(style="bold")
+        table.add_column()
+        for name, text in rows:
+            table.add_row(name, text)
+        console.print(table)
+        console.print()
+
+
+@app.callback(invoke_without_command=True)
+def _version(version: Annotated[bool, typer.Option("--version", help="Print ladder's version.")] = False):
+    if version:
+        console.print(f"ladder {__version__}")
+        raise typer.Exit()
+
+
+def main():
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""Datasets by name: `load("spirals", n=500)` returns a split Dataset."""
+
+from __future__ import annotations
+
+from . import synthetic
+from .dataset import Dataset
+
+#: Every dataset a spec can name, with the function that makes it.
+DATASETS = {
+    "circles": synthetic.circles,
+    "moons": synthetic.moons,
+    "spirals": synthetic.spirals,
+    "xor": synthetic.xor,
+    "blobs": synthetic.blobs,
+    "linear": synthetic.linear,
+    "sine": synthetic.sine,
+    "line": synthetic.line,
+}
+
+
+def load(name: str, **params) -> Dataset:
+    """Make (or load) the dataset called `name` with the generator's keyword arguments."""
+    if name not in DATASETS:
+        raise KeyError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
+    return DATASETS[name](**params)
+
+
+__all__ = ["DATASETS", "Dataset", "load"]

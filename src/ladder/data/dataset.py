@@ -1,0 +1,60 @@
+"""The Dataset record every generator and loader returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+
+@dataclass
+class Dataset:
+    """Arrays already split into train and test, plus what a report needs to describe them.
+
+    `task` is "classification" or "regression". Image datasets keep X as uint8 arrays of shape
+    (n, height, width); tabular ones are float arrays of shape (n, n_features).
+    """
+
+    name: str
+    task: str
+    X_train: np.ndarray
+    X_test: np.ndarray
+    y_train: np.ndarray
+    y_test: np.ndarray
+    params: dict = field(default_factory=dict)
+    fallback_for: str | None = None
+
+    @property
+    def n_features(self) -> int:
+        return int(np.prod(self.X_train.shape[1:]))
+
+    @property
+    def n_classes(self) -> int | None:
+        return len(np.unique(self.y_train)) if self.task == "classification" else None
+
+    def describe(self) -> dict:
+        """The dataset block of results.json."""
+        info = {"name": self.name, "n_train": len(self.X_train), "n_test": len(self.X_test),
+                "n_features": self.n_features, **self.params}
+        if self.fallback_for:
+            info["fallback_for"] = self.fallback_for
+        return info
+
+
+def task(kind: str):
+    """Mark a dataset function with the task it poses, so a spec can be checked without loading data."""
+    def mark(fn):
+        fn.task = kind
+        return fn
+    return mark
+
+
+def split(name, task, X, y, *, test_size, seed, params) -> Dataset:
+    """Split arrays into a Dataset, stratified by class for classification."""
+    if not 0 < test_size < 1:
+        raise ValueError(f"test_size must be between 0 and 1, got {test_size}")
+    stratify = y if task == "classification" else None
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=test_size, random_state=seed, stratify=stratify)
+    return Dataset(name, task, X_train, X_test, y_train, y_test, params=params)

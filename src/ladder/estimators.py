@@ -1,0 +1,203 @@
+"""TorchClassifier and TorchRegressor: scikit-learn estimators around ladder's training loop.
+
+They follow scikit-learn's conventions (parameters stored unchanged in __init__, learned state
+in attributes ending in "_", fit returns self), so a PyTorch rung works in a Pipeline, in
+cross_val_score and in DecisionBoundaryDisplay exactly like its scikit-learn twin.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .models import MODULES, count_parameters
+from .train import pick_device, train
+
+PREDICT_CHUNK = 8192  # rows per forward pass when predicting, to bound memory on big inputs
+
+
+class _TorchEstimator(BaseEstimator):
+    """What the classifier and the regressor share: building the module, fitting, predicting.
+
+    uint8 input is read as image pixels: each batch is scaled to [0, 1] and standardised with
+    `pixel_mean` and `pixel_std` (MNIST's statistics by default) as it is sliced, so a dataset of
+    images stays uint8 in memory. `image_shape` (height, width) tells a CNN how to unflatten rows;
+    when None, a square image is assumed.
+    """
+
+    def __init__(self, module="mlp", hidden=(100,), activation="relu", epochs=200, optimizer="adam",
+                 lr=0.01, batch_size=None, weight_decay=0.0, schedule=None, zero_grad=True,
+                 autocast=False, channels_last=False, image_shape=None, pixel_mean=0.1307,
+                 pixel_std=0.3081, device="auto", random_state=None):
+        self.module = module
+        self.hidden = hidden
+        self.activation = activation
+        self.epochs = epochs
+        self.optimizer = optimizer
+        self.lr = lr
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.schedule = schedule
+        self.zero_grad = zero_grad
+        self.autocast = autocast
+        self.channels_last = channels_last
+        self.image_shape = image_shape
+        self.pixel_mean = pixel_mean
+        self.pixel_std = pixel_std
+        self.device = device
+        self.random_state = random_state
+
+    # -- building -----------------------------------------------------------------------------
+    def _build_module(self, n_features: int, n_outputs: int) -> torch.nn.Module:
+        if callable(self.module):
+            return self.module(n_features, n_outputs)
+        if self.module not in MODULES:
+            raise ValueError(f"unknown module {self.module!r}; choose one of: {', '.join(MODULES)}")
+        if self.module == "cnn":
+            side = math.isqrt(n_features)
+            shape = tuple(self.image_shape) if self.image_shape else (side, side)
+            if math.prod(shape) != n_features:
+                raise ValueError(f"a CNN needs image rows: {n_features} features are not a "
+                                 f"{shape[0]}×{shape[1]} image; set image_shape")
+            return MODULES["cnn"](shape, n_outputs)
+        kwargs = {}
+        if self.module in ("mlp", "stacked_linear"):
+            kwargs["hidden"] = tuple(self.hidden)
+        if self.module == "mlp":
+            kwargs["activation"] = self.activation
+        return MODULES[self.module]((n_features,), n_outputs, **kwargs)
+
+    def _as_input(self, X) -> torch.Tensor:
+        """Rows as a tensor on the device: uint8 stays uint8 (see _transform), the rest float32."""
+        t = torch.from_numpy(np.require(X, requirements="CW"))  # torch wants a writable array
+        t = t if t.dtype == torch.uint8 else t.float()
+        if self.module == "cnn":
+            t = t.reshape(len(t), 1, *self._image_shape(X.shape[1]))
+        return t.to(self.device_)
+
+    def _image_shape(self, n_features):
+        if self.image_shape:
+            return tuple(self.image_shape)
+        side = math.isqrt(n_features)
+        return (side, side)
+
+    def _transform(self, xb: torch.Tensor) -> torch.Tensor:
+        if xb.dtype == torch.uint8:
+            xb = (xb.float() / 255.0 - self.pixel_mean) / self.pixel_std
+        if self.channels_last and xb.dim() == 4:
+            xb = xb.contiguous(memory_format=torch.channels_last)
+        return xb
+
+    # -- fitting ------------------------------------------------------------------------------
+    def _fit(self, X, y_tensor, n_outputs, loss, eval_set=None, callback=None):
+        self.device_ = pick_device(self.device)
+        seed = self.random_state if self.random_state is not None else int(np.random.randint(2**31 - 1))
+        # fork_rng keeps the caller's global torch RNG untouched: fitting is a pure function of its seed.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.module_ = self._build_module(self.n_features_in_, n_outputs).to(self.device_)
+        if self.channels_last and self.module == "cnn":
+            self.module_ = self.module_.to(memory_format=torch.channels_last)
+        self.n_params_ = count_parameters(self.module_)
+        evaluate = self._evaluator(*eval_set) if eval_set is not None else None
+        X_t = self._as_input(X)
+        self.history_ = train(
+            self.module_, X_t, y_tensor.to(self.device_), loss=loss, optimizer=self.optimizer,
+            lr=self.lr, epochs=self.epochs, batch_size=self.batch_size,
+            weight_decay=self.weight_decay, schedule=self.schedule, zero_grad=self.zero_grad,
+            transform=self._transform, autocast=self.autocast, seed=seed, evaluate=evaluate,
+            callback=callback)
+        return self
+
+    def _forward(self, X) -> torch.Tensor:
+        """The module's raw outputs for X, computed in chunks, as a float32 CPU tensor."""
+        check_is_fitted(self, "module_")
+        X = validate_data(self, X, reset=False, dtype="numeric")
+        return self._logits(self._as_input(X)).cpu()
+
+    def _logits(self, X: torch.Tensor) -> torch.Tensor:
+        """Raw outputs for inputs already on the device, in chunks to bound memory."""
+        self.module_.eval()
+        with torch.no_grad():
+            return torch.cat([self.module_(self._transform(X[i:i + PREDICT_CHUNK])).float()
+                              for i in range(0, len(X), PREDICT_CHUNK)])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
+class TorchClassifier(ClassifierMixin, _TorchEstimator):
+    """A PyTorch classifier: one logit and BCE-with-logits for two classes, softmax cross-entropy for more.
+
+    `module="linear"` is logistic regression; "mlp", "stacked_linear" and "cnn" climb the ladder.
+    """
+
+    def fit(self, X, y, eval_set=None, callback=None):
+        """Fit on (X, y). `eval_set=(X_test, y_test)` records test loss and accuracy per epoch."""
+        X, y = validate_data(self, X, y, dtype="numeric")
+        check_classification_targets(y)
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"a classifier needs samples of at least 2 classes; got 1 class "
+                             f"({self.classes_[0]!r})")
+        binary = len(self.classes_) == 2
+        y_t = torch.tensor(y_index, dtype=torch.float32)[:, None] if binary else torch.tensor(y_index)
+        return self._fit(X, y_t, 1 if binary else len(self.classes_),
+                         "bce" if binary else "cross_entropy", eval_set, callback)
+
+    def _evaluator(self, X_eval, y_eval):
+        # Converted once, not every epoch: the test curve should cost one forward pass per epoch.
+        X_eval = self._as_input(validate_data(self, X_eval, reset=False, dtype="numeric"))
+        target = torch.as_tensor(np.searchsorted(self.classes_, y_eval), device=self.device_)
+
+        def evaluate(module):
+            logits = self._logits(X_eval)
+            predicted = (logits[:, 0] > 0).long() if len(self.classes_) == 2 else logits.argmax(1)
+            return {"test_accuracy": (predicted == target).float().mean().item()}
+        return evaluate
+
+    def decision_function(self, X):
+        logits = self._forward(X)
+        return logits[:, 0].numpy() if len(self.classes_) == 2 else logits.numpy()
+
+    def predict_proba(self, X):
+        logits = self._forward(X)
+        if len(self.classes_) == 2:
+            p = torch.sigmoid(logits[:, 0]).numpy().astype(np.float64)
+            return np.column_stack([1 - p, p])
+        return torch.softmax(logits, dim=1).numpy().astype(np.float64)
+
+    def predict(self, X):
+        logits = self._forward(X)
+        index = (logits[:, 0] > 0).long() if len(self.classes_) == 2 else logits.argmax(1)
+        return self.classes_[index.numpy()]
+
+
+class TorchRegressor(RegressorMixin, _TorchEstimator):
+    """A PyTorch regressor trained with mean squared error. `module="linear"` is linear regression."""
+
+    def fit(self, X, y, eval_set=None, callback=None):
+        """Fit on (X, y). `eval_set=(X_test, y_test)` records test R² per epoch."""
+        X, y = validate_data(self, X, y, dtype="numeric", y_numeric=True)
+        y_t = torch.tensor(np.asarray(y, dtype=np.float32)).reshape(len(y), 1)
+        return self._fit(X, y_t, 1, "mse", eval_set, callback)
+
+    def _evaluator(self, X_eval, y_eval):
+        X_eval = self._as_input(validate_data(self, X_eval, reset=False, dtype="numeric"))
+        target = torch.as_tensor(np.asarray(y_eval, dtype=np.float32), device=self.device_)
+        total = ((target - target.mean()) ** 2).sum()
+
+        def evaluate(module):
+            residual = ((target - self._logits(X_eval)[:, 0]) ** 2).sum()
+            return {"test_r2": (1 - residual / total).item()}
+        return evaluate
+
+    def predict(self, X):
+        return self._forward(X)[:, 0].numpy().astype(np.float64)

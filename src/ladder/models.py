@@ -1,0 +1,109 @@
+"""The networks of the ladder, as plain nn.Modules: linear → stacked linear → MLP → CNN.
+
+Every module takes the shape of one input sample (`in_shape`, e.g. (2,) or (28, 28)) and the
+number of outputs, so the estimators can build any of them the same way.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "identity": nn.Identity}
+
+
+def _check_activation(name: str) -> type[nn.Module]:
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of: {', '.join(ACTIVATIONS)}")
+    return ACTIVATIONS[name]
+
+
+class LinearNet(nn.Module):
+    """y = Wx + b: linear regression, or logistic regression once a sigmoid/softmax loss is put on top."""
+
+    def __init__(self, in_shape: tuple[int, ...], n_outputs: int = 1):
+        super().__init__()
+        self.linear = nn.Linear(math.prod(in_shape), n_outputs)
+
+    def forward(self, x):
+        return self.linear(x.flatten(1))
+
+
+class StackedLinear(nn.Module):
+    """Linear layers with no activation between them: W₂(W₁x) is still one matrix, so still a line.
+
+    The course's "deep model attempt" that stays linear however many layers it stacks.
+    """
+
+    def __init__(self, in_shape: tuple[int, ...], n_outputs: int = 1, hidden: tuple[int, ...] = (500,)):
+        super().__init__()
+        widths = [math.prod(in_shape), *hidden, n_outputs]
+        self.layers = nn.Sequential(*(nn.Linear(a, b) for a, b in zip(widths, widths[1:])))
+
+    def forward(self, x):
+        return self.layers(x.flatten(1))
+
+
+class MLP(nn.Module):
+    """y = W₂σ(W₁x): hidden layers with a non-linearity learn the features φ themselves."""
+
+    def __init__(self, in_shape: tuple[int, ...], n_outputs: int = 1, hidden: tuple[int, ...] = (64,),
+                 activation: str = "relu"):
+        super().__init__()
+        act = _check_activation(activation)
+        widths = [math.prod(in_shape), *hidden]
+        layers: list[nn.Module] = []
+        for a, b in zip(widths, widths[1:]):
+            layers += [nn.Linear(a, b), act()]
+        layers.append(nn.Linear(widths[-1], n_outputs))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.layers(x.flatten(1))
+
+    def hidden_activations(self, x) -> list[torch.Tensor]:
+        """The output of every hidden layer (after its activation), for plots of what it learned."""
+        outputs, h = [], x.flatten(1)
+        for layer in self.layers:
+            h = layer(h)
+            if not isinstance(layer, nn.Linear):
+                outputs.append(h)
+        return outputs
+
+
+class SimpleCNN(nn.Module):
+    """The course's CNN: two conv-ReLU-pool blocks, then two linear layers.
+
+    On 28×28 images: conv1 16·1·3·3+16 = 160, conv2 32·16·3·3+32 = 4,640,
+    fc1 1568·128+128 = 200,832, fc2 128·10+10 = 1,290: 206,922 parameters.
+    """
+
+    def __init__(self, in_shape: tuple[int, ...] = (28, 28), n_outputs: int = 10):
+        super().__init__()
+        height, width = in_shape[-2:]
+        self.conv1 = nn.Conv2d(1, 16, kernel_size=3, padding=1)
+        self.conv2 = nn.Conv2d(16, 32, kernel_size=3, padding=1)
+        self.pool = nn.MaxPool2d(2)
+        self.fc1 = nn.Linear(32 * (height // 4) * (width // 4), 128)
+        self.fc2 = nn.Linear(128, n_outputs)
+
+    def features(self, x):
+        """The two conv blocks: (n, 1, H, W) → (n, 32, H/4, W/4)."""
+        x = self.pool(torch.relu(self.conv1(x)))
+        return self.pool(torch.relu(self.conv2(x)))
+
+    def forward(self, x):
+        if x.dim() == 3:  # (n, H, W) → (n, 1, H, W)
+            x = x.unsqueeze(1)
+        x = self.features(x).flatten(1)
+        return self.fc2(torch.relu(self.fc1(x)))
+
+
+#: Modules by the name a spec or an estimator uses for them.
+MODULES = {"linear": LinearNet, "stacked_linear": StackedLinear, "mlp": MLP, "cnn": SimpleCNN}
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

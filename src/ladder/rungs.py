@@ -1,0 +1,78 @@
+"""Turn a rung's spec (features + model + training settings) into a scikit-learn estimator."""
+
+from __future__ import annotations
+
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import make_pipeline
+
+from .estimators import TorchClassifier, TorchRegressor
+from .features import FEATURES
+
+
+def _torch(module):
+    def build(task, seed, device, train, **params):
+        cls = TorchClassifier if task == "classification" else TorchRegressor
+        return cls(module=module, random_state=seed, device=device, **train, **params)
+    return build
+
+
+def _sk_linear(task, seed, device, train):
+    return LinearRegression()
+
+
+def _sk_logistic(task, seed, device, train, C: float = 1.0, max_iter: int = 1000):
+    return LogisticRegression(C=C, max_iter=max_iter)
+
+
+def _sk_mlp(task, seed, device, train, hidden: list[int] = (100,), activation: str = "relu",
+            max_iter: int = 2000):
+    cls = MLPClassifier if task == "classification" else MLPRegressor
+    act = {"sigmoid": "logistic"}.get(activation, activation)
+    return cls(hidden_layer_sizes=tuple(hidden), activation=act, max_iter=max_iter, random_state=seed)
+
+
+def _torch_linear(task, seed, device, train):
+    return _torch("linear")(task, seed, device, train)
+
+
+def _torch_mlp(task, seed, device, train, hidden: list[int] = (64,), activation: str = "relu"):
+    return _torch("mlp")(task, seed, device, train, hidden=tuple(hidden), activation=activation)
+
+
+def _torch_stacked(task, seed, device, train, hidden: list[int] = (500,)):
+    return _torch("stacked_linear")(task, seed, device, train, hidden=tuple(hidden))
+
+
+def _torch_cnn(task, seed, device, train):
+    return _torch("cnn")(task, seed, device, train)
+
+
+#: kind → (one-line description, the tasks it serves, {backend: builder}); the first backend is the default.
+MODELS = {
+    "linear": ("linear regression, y = θ·x", {"regression"},
+               {"sklearn": _sk_linear, "torch": _torch_linear}),
+    "logistic": ("logistic regression, p = σ(θ·x) (softmax for several classes)", {"classification"},
+                 {"sklearn": _sk_logistic, "torch": _torch_linear}),
+    "mlp": ("multi-layer perceptron: hidden layers learn the features", {"classification", "regression"},
+            {"torch": _torch_mlp, "sklearn": _sk_mlp}),
+    "stacked_linear": ("linear layers with no activation: deep, yet still a line",
+                       {"classification", "regression"}, {"torch": _torch_stacked}),
+    "cnn": ("SimpleCNN: two conv-ReLU-pool blocks and two linear layers", {"classification"},
+            {"torch": _torch_cnn}),
+}
+
+
+def build_estimator(task: str, features: dict | None, model: dict, train: dict | None,
+                    seed: int, device: str):
+    """The estimator for one rung: `features` and `model` are {"kind": …, **params} dicts."""
+    params = dict(model)
+    kind, backend = params.pop("kind"), params.pop("backend", None)
+    builders = MODELS[kind][2]
+    backend = backend or next(iter(builders))
+    estimator = builders[backend](task, seed, device, dict(train or {}), **params)
+    if features:
+        fparams = dict(features)
+        phi = FEATURES[fparams.pop("kind")](**fparams)
+        return make_pipeline(phi, estimator)
+    return estimator

@@ -1,0 +1,176 @@
+"""Run an experiment: load its dataset once, fit every rung for every seed, check the claims.
+
+`run_rung` is a pure task (spec and dataset in, a plain record out), so rungs × seeds could be
+fanned out over processes without changing what a rung is.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.metrics import accuracy_score, mean_squared_error, r2_score
+
+from . import claims, data
+from .errors import LadderError
+from .experiments.spec import ExperimentSpec, RungSpec
+from .rungs import build_estimator
+
+
+class Listener:
+    """Follows a run (a progress bar, a live view); every method does nothing by default."""
+
+    def experiment_started(self, spec: ExperimentSpec, n_tasks: int) -> None: ...
+    def rung_started(self, rung: str, seed: int, epochs: int | None) -> None: ...
+    def epoch_done(self, epoch: int, history: dict) -> None: ...
+    def rung_done(self, rung: str, seed: int, record: "RungRun") -> None: ...
+
+
+@dataclass
+class RungRun:
+    """One rung fitted with one seed."""
+    metrics: dict[str, float]
+    fit_seconds: float
+    history: dict[str, list[float]]
+    n_features: int
+    n_params: int | None
+    estimator: object = field(repr=False, default=None)
+
+
+def count_features(estimator, dataset) -> int:
+    """How many features the final model sees (after φ, if the rung has one)."""
+    steps = getattr(estimator, "steps", None)
+    final = steps[-1][1] if steps else estimator
+    return int(getattr(final, "n_features_in_", dataset.n_features))
+
+
+def count_params(estimator) -> int | None:
+    """Learned numbers in the final model: weights + biases (coef_ + intercept_ for scikit-learn)."""
+    steps = getattr(estimator, "steps", None)
+    final = steps[-1][1] if steps else estimator
+    if hasattr(final, "n_params_"):
+        return int(final.n_params_)
+    if hasattr(final, "coefs_"):  # scikit-learn's MLP
+        return int(sum(w.size for w in final.coefs_) + sum(b.size for b in final.intercepts_))
+    if hasattr(final, "coef_"):
+        return int(np.size(final.coef_) + np.size(final.intercept_))
+    return None
+
+
+def score(task: str, estimator, X, y, split: str) -> dict[str, float]:
+    predicted = estimator.predict(X)
+    if task == "classification":
+        return {f"{split}_accuracy": float(accuracy_score(y, predicted))}
+    return {f"{split}_r2": float(r2_score(y, predicted)), f"{split}_mse": float(mean_squared_error(y, predicted))}
+
+
+def _flat(X):
+    """Images (n, H, W) become rows (n, H·W) for scikit-learn; tabular data passes through."""
+    return X.reshape(len(X), -1) if X.ndim > 2 else X
+
+
+def run_rung(rung: RungSpec, dataset, seed: int, device: str = "auto",
+             listener: Listener | None = None) -> RungRun:
+    """Fit one rung on the training split with one seed and measure it on both splits."""
+    listener = listener or Listener()
+    train = rung.train.estimator_params() if rung.train else None
+    estimator = build_estimator(dataset.task, rung.features and rung.features.model_dump(),
+                                rung.model.model_dump(), train, seed, device)
+    X_train, X_test = _flat(dataset.X_train), _flat(dataset.X_test)
+    fit_params = {}
+    if rung.train is not None:
+        step = f"{estimator.steps[-1][0]}__" if hasattr(estimator, "steps") else ""
+        fit_params = {f"{step}callback": lambda epoch, history, model: listener.epoch_done(epoch, history)}
+        if not step:  # a per-epoch test curve only makes sense when the model sees raw inputs
+            fit_params["eval_set"] = (X_test, dataset.y_test)
+    start = time.perf_counter()
+    estimator.fit(X_train, dataset.y_train, **fit_params)
+    seconds = time.perf_counter() - start
+    metrics = {**score(dataset.task, estimator, X_train, dataset.y_train, "train"),
+               **score(dataset.task, estimator, X_test, dataset.y_test, "test")}
+    final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    history = dict(getattr(final, "history_", {}))
+    if history.get("loss"):
+        metrics["final_loss"] = history["loss"][-1]
+    run = RungRun(metrics, seconds, history, count_features(estimator, dataset), count_params(estimator),
+                  estimator)
+    run.metrics.update(n_features=run.n_features, fit_seconds=seconds)
+    if run.n_params is not None:
+        run.metrics["n_params"] = run.n_params
+    return run
+
+
+def _summary(values: list[float]) -> dict:
+    return {"mean": float(np.mean(values)), "std": float(np.std(values)), "values": list(map(float, values))}
+
+
+@dataclass
+class ExperimentRun:
+    """What a run of one experiment produced: the results.json record and the fitted models."""
+    record: dict
+    models: dict[str, object]  # rung name → estimator fitted with the first seed, for figures
+    dataset: object
+
+
+def load_dataset(spec: ExperimentSpec):
+    params = spec.dataset.model_extra or {}
+    try:
+        return data.load(spec.dataset.name, **params)
+    except ValueError as exc:
+        raise LadderError(f"{spec.name}: dataset: {exc}") from None
+
+
+def run_experiment(spec: ExperimentSpec, seeds: list[int], device: str = "auto",
+                   listener: Listener | None = None) -> ExperimentRun:
+    """Fit every rung with every seed; return the results.json record with the claims checked."""
+    listener = listener or Listener()
+    dataset = load_dataset(spec)
+    listener.experiment_started(spec, len(spec.rungs) * len(seeds))
+    rung_records, models = [], {}
+    for rung in spec.rungs:
+        runs = []
+        for seed in seeds:
+            listener.rung_started(rung.name, seed, rung.train.epochs if rung.train else None)
+            runs.append(run_rung(rung, dataset, seed, device, listener))
+            listener.rung_done(rung.name, seed, runs[-1])
+        models[rung.name] = runs[0].estimator
+        rung_records.append(_rung_record(spec, rung, runs))
+    record = {
+        "name": spec.name, "title": spec.title, "task": spec.task, "dataset": dataset.describe(),
+        "rungs": rung_records, "claims": check_claims(spec, rung_records),
+    }
+    return ExperimentRun(record, models, dataset)
+
+
+def _rung_record(spec: ExperimentSpec, rung: RungSpec, runs: list[RungRun]) -> dict:
+    skip = {"n_features", "n_params", "fit_seconds"}
+    metrics = {key: _summary([r.metrics[key] for r in runs]) for key in runs[0].metrics if key not in skip}
+    history = {key: [r.history[key] for r in runs] for key in runs[0].history}
+    record = {"name": rung.name, "backend": spec.backend(rung), "n_features": runs[0].n_features,
+              "n_params": runs[0].n_params, "metrics": metrics,
+              "fit_seconds": _summary([r.fit_seconds for r in runs])}
+    if rung.features is not None:
+        record["features"] = rung.features.model_dump()
+    if history:
+        record["history"] = history
+    return record
+
+
+def check_claims(spec: ExperimentSpec, rung_records: list[dict]) -> list[dict]:
+    """Each claim with whether it holds on the mean over seeds, and the value of its left side."""
+    by_name = {r["name"]: r for r in rung_records}
+
+    def lookup(ref: claims.Ref) -> float:
+        rung = by_name[ref.rung]
+        if ref.metric in ("n_features", "n_params"):
+            return float(rung[ref.metric])
+        if ref.metric == "fit_seconds":
+            return rung["fit_seconds"]["mean"]
+        return rung["metrics"][ref.metric]["mean"]
+
+    results = []
+    for claim in spec.claims:
+        holds, value = claims.evaluate(claims.parse(claim.check), lookup)
+        results.append({"text": claim.text, "check": claim.check, "holds": holds, "value": value})
+    return results
