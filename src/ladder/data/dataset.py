@@ -23,7 +23,8 @@ class Dataset:
     y_train: np.ndarray
     y_test: np.ndarray
     params: dict = field(default_factory=dict)
-    fallback_for: str | None = None
+    fallback_for: str | None = None  # set when this dataset stands in for one that could not be had
+    note: str | None = None  # what a user should be told about how the data was obtained
 
     @property
     def n_features(self) -> int:
