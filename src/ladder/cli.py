@@ -46,8 +46,10 @@ class ProgressListener:
         self.task = None
         self.experiment = ""
 
-    def experiment_started(self, spec, n_tasks):
+    def experiment_started(self, spec, dataset, n_tasks):
         self.experiment = spec.name
+        if dataset.note:
+            self.progress.console.print(f"[yellow]note:[/] {dataset.note}", highlight=False)
 
     def rung_started(self, rung, seed, epochs):
         self.task = self.progress.add_task(f"{self.experiment}/{rung} seed {seed}", total=epochs or 1)

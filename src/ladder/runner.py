@@ -21,7 +21,7 @@ from .rungs import build_estimator
 class Listener:
     """Follows a run (a progress bar, a live view); every method does nothing by default."""
 
-    def experiment_started(self, spec: ExperimentSpec, n_tasks: int) -> None: ...
+    def experiment_started(self, spec: ExperimentSpec, dataset, n_tasks: int) -> None: ...
     def rung_started(self, rung: str, seed: int, epochs: int | None) -> None: ...
     def epoch_done(self, epoch: int, history: dict) -> None: ...
     def rung_done(self, rung: str, seed: int, record: "RungRun") -> None: ...
@@ -126,7 +126,7 @@ def run_experiment(spec: ExperimentSpec, seeds: list[int], device: str = "auto",
     """Fit every rung with every seed; return the results.json record with the claims checked."""
     listener = listener or Listener()
     dataset = load_dataset(spec)
-    listener.experiment_started(spec, len(spec.rungs) * len(seeds))
+    listener.experiment_started(spec, dataset, len(spec.rungs) * len(seeds))
     rung_records, models = [], {}
     for rung in spec.rungs:
         runs = []
