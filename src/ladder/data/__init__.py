@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import synthetic
+from . import images, synthetic
 from .dataset import Dataset
 
 #: Every dataset a spec can name, with the function that makes it.
@@ -15,6 +15,8 @@ DATASETS = {
     "linear": synthetic.linear,
     "sine": synthetic.sine,
     "line": synthetic.line,
+    "mnist": images.mnist,
+    "digits": images.digits,
 }
 
 
