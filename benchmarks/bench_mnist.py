@@ -1,0 +1,132 @@
+"""MNIST speed: ladder against the course's own pipeline, measured in the same run.
+
+    LADDER_DATA_DIR=../shared/data .venv/bin/python benchmarks/bench_mnist.py [--quick]
+
+1. SimpleCNN to ≥ 99.0% test accuracy: the course's pipeline (a per-sample Dataset that converts
+   and normalises each image in __getitem__, a DataLoader with batch 128, Adam 1e-3, 5 epochs)
+   against ladder's `cnn` rung as configured in the built-in mnist experiment. Target: ≥ 4×.
+2. Multinomial logistic regression to ≥ 92.5%: scikit-learn's lbfgs (max_iter=1000) on pixels
+   scaled to [0, 1] against ladder's `logreg-torch` rung. Target: ≥ 5×.
+3. `ladder run mnist` end to end (load, every rung, one seed) as a subprocess. Target: < 40 s.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.linear_model import LogisticRegression
+
+from ladder import experiments
+from ladder.data import load
+from ladder.models import SimpleCNN
+from ladder.runner import run_rung
+
+QUICK = "--quick" in sys.argv  # one baseline epoch, scaled up ×5: for a fast look, not for the record
+
+
+class CourseDataset(torch.utils.data.Dataset):
+    """The course's per-sample dataset: every image converted and normalised on its own."""
+
+    def __init__(self, images, labels):
+        self.images, self.labels = images, labels
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        x = torch.tensor(self.images[i], dtype=torch.float32).unsqueeze(0) / 255.0
+        return (x - 0.1307) / 0.3081, int(self.labels[i])
+
+
+def course_cnn(mnist, epochs=5) -> tuple[float, float]:
+    """The baseline: seconds for `epochs` epochs, and the test accuracy reached."""
+    torch.manual_seed(0)
+    model = SimpleCNN()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loader = torch.utils.data.DataLoader(CourseDataset(mnist.X_train, mnist.y_train), batch_size=128,
+                                         shuffle=True)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        model.train()
+        for x, y in loader:
+            optimizer.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            optimizer.step()
+    seconds = time.perf_counter() - start
+    model.eval()
+    test = CourseDataset(mnist.X_test, mnist.y_test)
+    with torch.no_grad():
+        correct = sum((model(x).argmax(1) == y).sum().item()
+                      for x, y in torch.utils.data.DataLoader(test, batch_size=1000))
+    return seconds, correct / len(test)
+
+
+def ladder_rung(spec, name, mnist) -> tuple[float, float]:
+    rung = next(r for r in spec.rungs if r.name == name)
+    result = run_rung(rung, mnist, seed=0, device="cpu")
+    return result.fit_seconds, result.metrics["test_accuracy"]
+
+
+def sklearn_logreg(mnist) -> tuple[float, float]:
+    X_train = mnist.X_train.reshape(len(mnist.X_train), -1) / 255.0
+    X_test = mnist.X_test.reshape(len(mnist.X_test), -1) / 255.0
+    start = time.perf_counter()
+    model = LogisticRegression(max_iter=1000).fit(X_train, mnist.y_train)
+    return time.perf_counter() - start, model.score(X_test, mnist.y_test)
+
+
+def end_to_end() -> tuple[float, dict]:
+    with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "ladder.cli", "run", "mnist", "--device", "cpu", "--out", out],
+                       check=True, stdout=subprocess.DEVNULL)
+        seconds = time.perf_counter() - start
+        record = json.loads((Path(out) / "results.json").read_text())["experiments"][0]
+    return seconds, record
+
+
+def main():
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    mnist = load("mnist", fallback=False)
+    spec = experiments.resolve("mnist")
+    rows = []
+
+    base_s, base_acc = course_cnn(mnist, epochs=1 if QUICK else 5)
+    base_s *= 5 if QUICK else 1
+    ours_s, ours_acc = ladder_rung(spec, "cnn", mnist)
+    rows.append(("SimpleCNN → 99.0%", base_s, base_acc, ours_s, ours_acc, 4.0, 0.99))
+
+    sk_s, sk_acc = sklearn_logreg(mnist)
+    lin_s, lin_acc = ladder_rung(spec, "logreg-torch", mnist)
+    rows.append(("logistic regression → 92.5%", sk_s, sk_acc, lin_s, lin_acc, 5.0, 0.925))
+
+    print(f"\n{'task':30} {'baseline':>16} {'ladder':>16} {'speed-up':>9}  target")
+    ok = True
+    for task, b_s, b_acc, l_s, l_acc, target, needed in rows:
+        ratio = b_s / l_s
+        good = ratio >= target and l_acc >= needed
+        ok &= good
+        print(f"{task:30} {b_s:7.1f}s {b_acc:7.2%} {l_s:7.1f}s {l_acc:7.2%} {ratio:8.1f}×  "
+              f"≥{target:.0f}× at ≥{needed:.1%}: {'yes' if good else 'NO'}")
+
+    total, record = end_to_end()
+    print(f"\n`ladder run mnist` end to end: {total:.1f} s (target < 40 s: {'yes' if total < 40 else 'NO'})")
+    for rung in record["rungs"]:
+        print(f"  {rung['name']:22} {rung['fit_seconds']['mean']:6.1f} s  "
+              f"test accuracy {rung['metrics']['test_accuracy']['mean']:.4f}")
+    failed = [c["text"] for c in record["claims"] if not c["holds"]]
+    print(f"  claims: {len(record['claims']) - len(failed)}/{len(record['claims'])} hold")
+    ok &= total < 40 and not failed
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
