@@ -1,10 +1,11 @@
 """Claims such as "logreg.test_accuracy < 0.75": parsed by a tiny grammar, never eval'ed.
 
-    check := ref op (number | ref [("+" | "-") number])
+    check := ref op (number | ref [("+" | "-" | "*") number])
     ref   := rung "." metric
     op    := "<" | "<=" | ">" | ">=" | "=="
 
-"torch.test_accuracy >= sk.test_accuracy - 0.02" says "no more than 2 points worse".
+"torch.test_accuracy >= sk.test_accuracy - 0.02" says "no more than 2 points worse";
+"buggy.final_loss > fixed.final_loss * 10" says "more than ten times higher".
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
-_CHECK = re.compile(r"^\s*(\S+)\s*(<=|>=|==|<|>)\s*(\S+?)(?:\s+([+-])\s+(\S+))?\s*$")
+_CHECK = re.compile(r"^\s*(\S+)\s*(<=|>=|==|<|>)\s*(\S+?)(?:\s+([-+*])\s+(\S+))?\s*$")
 _REF = re.compile(r"^(?P<rung>[^\s.]+)\.(?P<metric>[A-Za-z_][A-Za-z0-9_]*)$")
 
 
@@ -34,7 +35,8 @@ class Check:
     left: Ref
     op: str
     right: Ref | float
-    offset: float = 0.0  # added to a right-hand Ref
+    arithmetic: str = "+"  # how `amount` is applied to a right-hand Ref
+    amount: float = 0.0
 
     def refs(self) -> list[Ref]:
         return [self.left] + ([self.right] if isinstance(self.right, Ref) else [])
@@ -53,9 +55,9 @@ def parse(check: str) -> Check:
     if not match:
         raise ValueError(f"cannot read claim check {check!r}: write '<rung>.<metric> <op> <number "
                          f"or rung.metric>' with op one of {' '.join(OPS)}")
-    left, op, right, sign, offset = match.groups()
+    left, op, right, sign, amount = match.groups()
     if sign is not None:
-        return Check(_ref(left, check), op, _ref(right, check), _number(offset, check) * (-1 if sign == "-" else 1))
+        return Check(_ref(left, check), op, _ref(right, check), sign, _number(amount, check))
     try:
         value: Ref | float = _number(right, check)
     except ValueError:
@@ -76,5 +78,8 @@ def _number(text: str, check: str) -> float:
 def evaluate(check: Check, lookup: Callable[[Ref], float]) -> tuple[bool, float]:
     """Whether the check holds, and the value of its left side."""
     left = lookup(check.left)
-    right = lookup(check.right) + check.offset if isinstance(check.right, Ref) else check.right
+    right = check.right
+    if isinstance(right, Ref):
+        base = lookup(right)
+        right = {"+": base + check.amount, "-": base - check.amount, "*": base * check.amount}[check.arithmetic]
     return bool(OPS[check.op](left, right)), left
