@@ -18,7 +18,7 @@ from typing import Callable
 
 OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
 _CHECK = re.compile(r"^\s*(\S+)\s*(<=|>=|==|<|>)\s*(\S+?)(?:\s+([-+*])\s+(\S+))?\s*$")
-_REF = re.compile(r"^(?P<rung>[^\s.]+)\.(?P<metric>[A-Za-z_][A-Za-z0-9_]*)$")
+_REF = re.compile(r"^(?P<rung>\S+)\.(?P<metric>[A-Za-z_][A-Za-z0-9_]*)$")
 
 
 @dataclass(frozen=True)

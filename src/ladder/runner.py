@@ -10,9 +10,9 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.metrics import accuracy_score, mean_squared_error, r2_score
 
 from . import claims, data
+from .metrics import boundary_linearity, final_step, linear_coefficients, loss_drops, score
 from .errors import LadderError
 from .experiments.spec import ExperimentSpec, RungSpec
 from .rungs import build_estimator
@@ -40,15 +40,12 @@ class RungRun:
 
 def count_features(estimator, dataset) -> int:
     """How many features the final model sees (after φ, if the rung has one)."""
-    steps = getattr(estimator, "steps", None)
-    final = steps[-1][1] if steps else estimator
-    return int(getattr(final, "n_features_in_", dataset.n_features))
+    return int(getattr(final_step(estimator), "n_features_in_", dataset.n_features))
 
 
 def count_params(estimator) -> int | None:
     """Learned numbers in the final model: weights + biases (coef_ + intercept_ for scikit-learn)."""
-    steps = getattr(estimator, "steps", None)
-    final = steps[-1][1] if steps else estimator
+    final = final_step(estimator)
     if hasattr(final, "n_params_"):
         return int(final.n_params_)
     if hasattr(final, "coefs_"):  # scikit-learn's MLP
@@ -56,13 +53,6 @@ def count_params(estimator) -> int | None:
     if hasattr(final, "coef_"):
         return int(np.size(final.coef_) + np.size(final.intercept_))
     return None
-
-
-def score(task: str, estimator, X, y, split: str) -> dict[str, float]:
-    predicted = estimator.predict(X)
-    if task == "classification":
-        return {f"{split}_accuracy": float(accuracy_score(y, predicted))}
-    return {f"{split}_r2": float(r2_score(y, predicted)), f"{split}_mse": float(mean_squared_error(y, predicted))}
 
 
 def _flat(X):
@@ -89,10 +79,13 @@ def run_rung(rung: RungSpec, dataset, seed: int, device: str = "auto",
     seconds = time.perf_counter() - start
     metrics = {**score(dataset.task, estimator, X_train, dataset.y_train, "train"),
                **score(dataset.task, estimator, X_test, dataset.y_test, "test")}
-    final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
-    history = dict(getattr(final, "history_", {}))
+    history = dict(getattr(final_step(estimator), "history_", {}))
     if history.get("loss"):
         metrics["final_loss"] = history["loss"][-1]
+        metrics["loss_drops"] = loss_drops(history)
+    metrics.update(linear_coefficients(estimator))
+    if dataset.task == "classification" and X_train.shape[1] == 2:
+        metrics["boundary_linearity"] = boundary_linearity(estimator, X_train)
     run = RungRun(metrics, seconds, history, count_features(estimator, dataset), count_params(estimator),
                   estimator)
     run.metrics.update(n_features=run.n_features, fit_seconds=seconds)
@@ -152,6 +145,8 @@ def _rung_record(spec: ExperimentSpec, rung: RungSpec, runs: list[RungRun]) -> d
               "fit_seconds": _summary([r.fit_seconds for r in runs])}
     if rung.features is not None:
         record["features"] = rung.features.model_dump()
+    if rung.swept:
+        record["sweep"] = rung.swept
     if history:
         record["history"] = history
     return record
@@ -163,10 +158,13 @@ def check_claims(spec: ExperimentSpec, rung_records: list[dict]) -> list[dict]:
 
     def lookup(ref: claims.Ref) -> float:
         rung = by_name[ref.rung]
-        if ref.metric in ("n_features", "n_params"):
+        if ref.metric in ("n_features", "n_params") and rung[ref.metric] is not None:
             return float(rung[ref.metric])
         if ref.metric == "fit_seconds":
             return rung["fit_seconds"]["mean"]
+        if ref.metric not in rung["metrics"]:
+            raise LadderError(f"{spec.name}: claim on {ref}: rung {ref.rung!r} has no metric "
+                              f"{ref.metric!r}; it has: {', '.join(rung['metrics'])}")
         return rung["metrics"][ref.metric]["mean"]
 
     results = []

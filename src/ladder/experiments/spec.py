@@ -6,6 +6,8 @@ An error names the file, the key path (rungs[2] (mlp).train.epochs) and the vali
 from __future__ import annotations
 
 import inspect
+import itertools
+import re
 import tomllib
 import typing
 from pathlib import Path
@@ -24,7 +26,9 @@ TASK_METRICS = {
     "regression": ["test_r2", "test_mse", "train_r2", "train_mse"],
 }
 COMMON_METRICS = ["n_features", "n_params", "fit_seconds"]
-TORCH_METRICS = ["final_loss"]
+TORCH_METRICS = ["final_loss", "loss_drops"]
+LINEAR_METRICS = ["w1", "w2", "…", "b"]  # single-output linear models with up to 10 inputs
+_COEFFICIENT = re.compile(r"^(w([1-9]|10)|b)$")
 
 
 class _Strict(BaseModel):
@@ -61,10 +65,56 @@ class DatasetSpec(BaseModel):
 
 
 class RungSpec(_Strict):
-    name: str = Field(pattern=r"^[^\s.]+$")
+    name: str = Field(pattern=r"^\S+$")
     features: Component | None = None
     model: Component
     train: TrainSpec | None = None
+    # {"model.hidden": [[2], [3]]}: this rung stands for one rung per value (see expand_sweeps)
+    sweep: dict[str, list] | None = None
+    swept: dict | None = None  # set on each expanded rung: the values it was given
+
+
+def _label(value) -> str:
+    """A sweep value as a rung-name suffix: [50, 50] → "50x50", 0.01 → "0.01"."""
+    if isinstance(value, list):
+        return "x".join(_label(v) for v in value)
+    return str(value)
+
+
+def expand_sweeps(rungs: list[RungSpec], source: str) -> list[RungSpec]:
+    """Replace each rung that has a `sweep` by one rung per combination of its values.
+
+    `sweep = { "model.hidden" = [[2], [3]] }` on rung "mlp" gives rungs "mlp-2" and "mlp-3";
+    several keys give every combination, their labels joined by "-".
+    """
+    expanded = []
+    for i, rung in enumerate(rungs):
+        if not rung.sweep:
+            expanded.append(rung)
+            continue
+        at = f"{source}: rungs[{i}] ({rung.name}).sweep"
+        for key, values in rung.sweep.items():
+            section, _, param = key.partition(".")
+            if section not in ("model", "features", "train") or not param:
+                raise LadderError(f"{at}: {key!r} is not a swept parameter; write "
+                                  f"\"model.<param>\", \"features.<param>\" or \"train.<param>\"")
+            if not values:
+                raise LadderError(f"{at}.{key}: give at least one value")
+        keys = list(rung.sweep)
+        for combination in itertools.product(*(rung.sweep[k] for k in keys)):
+            data = rung.model_dump(exclude={"sweep", "swept"}, exclude_none=True)
+            for key, value in zip(keys, combination):
+                section, _, param = key.partition(".")
+                data.setdefault(section, {})[param] = value
+            data["name"] = "-".join([rung.name, *map(_label, combination)])
+            data["swept"] = dict(zip(keys, combination))
+            try:
+                expanded.append(RungSpec.model_validate(data))
+            except ValidationError as exc:
+                error = exc.errors()[0]
+                raise LadderError(f"{at} ({data['name']}): {_where(error['loc'], data)}: "
+                                  f"{_pydantic_message(error, RungSpec, error['loc'])}") from None
+    return expanded
 
 
 class ClaimSpec(_Strict):
@@ -93,8 +143,18 @@ class ExperimentSpec(_Strict):
 
     def metrics(self, rung: RungSpec) -> list[str]:
         """The metric names a claim may use on this rung."""
-        extra = TORCH_METRICS if self.backend(rung) == "torch" else []
-        return TASK_METRICS[self.task] + COMMON_METRICS + extra
+        names = TASK_METRICS[self.task] + COMMON_METRICS
+        if self.backend(rung) in ("torch", "manual"):
+            names += TORCH_METRICS
+        if self.task == "classification":
+            names += ["boundary_linearity"]
+        if rung.model.kind in ("linear", "logistic"):
+            names += LINEAR_METRICS
+        return names
+
+    def has_metric(self, rung: RungSpec, metric: str) -> bool:
+        names = self.metrics(rung)
+        return metric in names or ("…" in names and bool(_COEFFICIENT.match(metric)))
 
 
 def _dataset_task(name: str) -> str:
@@ -177,6 +237,7 @@ def validate(data: dict, source: str = "<spec>") -> ExperimentSpec:
         raise LadderError(f"{source}: {_where(loc, data)}: "
                           f"{_pydantic_message(error, ExperimentSpec, loc)}{more}") from None
 
+    spec.rungs = expand_sweeps(spec.rungs, source)
     _choice(spec.dataset.name, DATASETS, f"{source}: dataset.name", "dataset")
     _check_params(DATASETS[spec.dataset.name], spec.dataset.model_extra or {}, f"{source}: dataset")
     task = spec.task
@@ -211,7 +272,8 @@ def validate(data: dict, source: str = "<spec>") -> ExperimentSpec:
             raise LadderError(f"{at}: {exc}") from None
         for ref in check.refs():
             _choice(ref.rung, rungs, at, "rung")
-            _choice(ref.metric, spec.metrics(rungs[ref.rung]), f"{at} ({ref.rung})", "metric")
+            if not spec.has_metric(rungs[ref.rung], ref.metric):
+                _choice(ref.metric, spec.metrics(rungs[ref.rung]), f"{at} ({ref.rung})", "metric")
     return spec
 
 
