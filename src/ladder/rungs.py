@@ -8,6 +8,7 @@ from sklearn.pipeline import make_pipeline
 
 from .estimators import TorchClassifier, TorchRegressor
 from .features import FEATURES
+from .glassbox import GlassBoxLinearRegression
 
 
 def _torch(module):
@@ -19,6 +20,15 @@ def _torch(module):
 
 def _sk_linear(task, seed, device, train):
     return LinearRegression()
+
+
+def _manual_linear(task, seed, device, train):
+    train = dict(train)
+    if train.get("optimizer", "sgd") != "sgd" or train.get("batch_size") is not None:
+        raise ValueError("the manual backend is plain full-batch gradient descent: use "
+                         "optimizer = \"sgd\" and batch_size = \"full\"")
+    return GlassBoxLinearRegression(epochs=train.get("epochs", 200), lr=train.get("lr", 0.01),
+                                    zero_grad=train.get("zero_grad", True), random_state=seed)
 
 
 def _sk_logistic(task, seed, device, train, C: float = 1.0, max_iter: int = 1000):
@@ -51,7 +61,7 @@ def _torch_cnn(task, seed, device, train):
 #: kind → (one-line description, the tasks it serves, {backend: builder}); the first backend is the default.
 MODELS = {
     "linear": ("linear regression, y = θ·x", {"regression"},
-               {"sklearn": _sk_linear, "torch": _torch_linear}),
+               {"sklearn": _sk_linear, "torch": _torch_linear, "manual": _manual_linear}),
     "logistic": ("logistic regression, p = σ(θ·x) (softmax for several classes)", {"classification"},
                  {"sklearn": _sk_logistic, "torch": _torch_linear}),
     "mlp": ("multi-layer perceptron: hidden layers learn the features", {"classification", "regression"},

@@ -6,6 +6,7 @@ fanned out over processes without changing what a rung is.
 
 from __future__ import annotations
 
+import inspect
 import time
 from dataclasses import dataclass, field
 
@@ -69,11 +70,12 @@ def run_rung(rung: RungSpec, dataset, seed: int, device: str = "auto",
                                 rung.model.model_dump(), train, seed, device)
     X_train, X_test = _flat(dataset.X_train), _flat(dataset.X_test)
     fit_params = {}
-    if rung.train is not None:
-        step = f"{estimator.steps[-1][0]}__" if hasattr(estimator, "steps") else ""
-        fit_params = {f"{step}callback": lambda epoch, history, model: listener.epoch_done(epoch, history)}
-        if not step:  # a per-epoch test curve only makes sense when the model sees raw inputs
-            fit_params["eval_set"] = (X_test, dataset.y_test)
+    accepts = inspect.signature(final_step(estimator).fit).parameters
+    step = f"{estimator.steps[-1][0]}__" if hasattr(estimator, "steps") else ""
+    if "callback" in accepts:
+        fit_params[f"{step}callback"] = lambda epoch, history, model: listener.epoch_done(epoch, history)
+    if "eval_set" in accepts and not step:  # a test curve needs the model to see raw inputs
+        fit_params["eval_set"] = (X_test, dataset.y_test)
     start = time.perf_counter()
     estimator.fit(X_train, dataset.y_train, **fit_params)
     seconds = time.perf_counter() - start

@@ -52,9 +52,15 @@ def task(kind: str):
 
 
 def split(name, task, X, y, *, test_size, seed, params) -> Dataset:
-    """Split arrays into a Dataset, stratified by class for classification."""
+    """Split arrays into a Dataset, stratified by class for classification.
+
+    `test_size=0` holds nothing out: the "test" split is the training data itself, for the
+    glass-box lessons that fit four points and ask what the model predicts on them.
+    """
+    if test_size == 0:
+        return Dataset(name, task, X, X.copy(), y, y.copy(), params={**params, "test_is_train": True})
     if not 0 < test_size < 1:
-        raise ValueError(f"test_size must be between 0 and 1, got {test_size}")
+        raise ValueError(f"test_size must be 0 (no held-out split) or between 0 and 1, got {test_size}")
     stratify = y if task == "classification" else None
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=test_size, random_state=seed, stratify=stratify)

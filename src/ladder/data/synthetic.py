@@ -69,28 +69,28 @@ def xor(n: int = 1000, noise: float = 0.2, seed: int = 0, test_size: float = 0.2
 
 
 @task("classification")
-def blobs(n: int = 1000, centers: int = 3, noise: float = 1.0, seed: int = 0,
+def blobs(n: int = 1000, centers: int | list[list[float]] = 3, noise: float = 1.0, seed: int = 0,
           test_size: float = 0.25) -> Dataset:
-    """k Gaussian blobs in the plane (`noise` is each blob's standard deviation)."""
+    """k Gaussian blobs in the plane (`centers`: a count, or the centre points; `noise`: each blob's std)."""
     _check(n, noise)
-    if centers < 2:
-        raise ValueError(f"centers must be at least 2, got {centers}")
+    if (centers if isinstance(centers, int) else len(centers)) < 2:
+        raise ValueError(f"centers must be at least 2 (a count or a list of points), got {centers}")
     X, y = skd.make_blobs(n, centers=centers, cluster_std=noise, random_state=seed)
     return split("blobs", "classification", X, y, test_size=test_size, seed=seed,
                  params={"centers": centers, "noise": noise})
 
 
 @task("classification")
-def linear(n: int = 1000, noise: float = 0.0, class_sep: float = 1.5, seed: int = 0,
-           test_size: float = 0.25) -> Dataset:
-    """Two classes that a straight line separates (make_classification, 2 informative features).
+def linear(n: int = 1000, noise: float = 0.0, class_sep: float = 1.5, clusters_per_class: int = 1,
+           seed: int = 0, test_size: float = 0.25) -> Dataset:
+    """Two classes that a straight line (nearly) separates: make_classification, 2 informative features.
 
     `noise` is the fraction of labels flipped at random.
     """
     _check(n, noise)
     X, y = skd.make_classification(n, n_features=2, n_informative=2, n_redundant=0,
-                                   n_clusters_per_class=1, flip_y=noise, class_sep=class_sep,
-                                   random_state=seed)
+                                   n_clusters_per_class=clusters_per_class, flip_y=noise,
+                                   class_sep=class_sep, random_state=seed)
     return split("linear", "classification", X, y, test_size=test_size, seed=seed,
                  params={"noise": noise, "class_sep": class_sep})
 
@@ -108,12 +108,12 @@ def sine(n: int = 300, noise: float = 0.15, frequency: float = 1.5, seed: int = 
 
 
 @task("regression")
-def line(n: int = 100, noise: float = 0.0, slope: float = 2.0, seed: int = 0,
-         test_size: float = 0.25) -> Dataset:
-    """y = slope·x (+ noise), x ~ U(-3, 3): the one problem a straight line solves exactly."""
-    _check(n, noise)
+def line(n: int = 100, noise: float = 0.0, slope: float = 2.0, low: float = -3.0, high: float = 3.0,
+         grid: bool = False, seed: int = 0, test_size: float = 0.25) -> Dataset:
+    """y = slope·x (+ noise), x ~ U(low, high) (or evenly spaced with `grid`): a line solves it exactly."""
+    _check(n, noise, minimum=2)
     rng = np.random.default_rng(seed)
-    x = rng.uniform(-3, 3, size=n)
+    x = np.linspace(low, high, n) if grid else rng.uniform(low, high, size=n)
     y = slope * x + rng.normal(0, noise, size=n) if noise else slope * x
     return split("line", "regression", x[:, None], y, test_size=test_size, seed=seed,
                  params={"noise": noise, "slope": slope})

@@ -19,7 +19,7 @@ from .. import claims
 from ..data import DATASETS
 from ..errors import LadderError
 from ..features import FEATURES
-from ..rungs import MODELS
+from ..rungs import MODELS, build_estimator
 
 TASK_METRICS = {
     "classification": ["test_accuracy", "train_accuracy"],
@@ -36,8 +36,8 @@ class _Strict(BaseModel):
 
 
 class TrainSpec(_Strict):
-    """How a PyTorch rung is trained (ignored by nothing: a scikit-learn rung rejects it)."""
-    epochs: int = Field(100, ge=1)
+    """How a PyTorch rung is trained (a scikit-learn rung rejects it). Defaults are the estimators'."""
+    epochs: int = Field(200, ge=1)
     optimizer: Literal["sgd", "adam"] = "adam"
     lr: float = Field(0.01, gt=0)
     batch_size: Literal["full"] | typing.Annotated[int, Field(ge=1)] = "full"
@@ -48,8 +48,10 @@ class TrainSpec(_Strict):
     channels_last: bool = False
 
     def estimator_params(self) -> dict:
-        params = self.model_dump()
-        params["batch_size"] = None if self.batch_size == "full" else self.batch_size
+        """The settings the file gives, as estimator parameters (the rest keep their defaults)."""
+        params = self.model_dump(exclude_unset=True)
+        if params.get("batch_size") == "full":
+            params["batch_size"] = None
         return params
 
 
@@ -260,9 +262,14 @@ def validate(data: dict, source: str = "<spec>") -> ExperimentSpec:
         backend = params.pop("backend", next(iter(builders)))
         _choice(backend, builders, f"{at}.model.backend", f"backend for {rung.model.kind!r}")
         _check_params(builders[backend], params, f"{at}.model", skip=4)
-        if rung.train is not None and backend != "torch":
+        if rung.train is not None and backend not in ("torch", "manual"):
             raise LadderError(f"{at}.train: only PyTorch rungs are trained by ladder's loop; "
                               f"remove [train] or set model.backend = \"torch\"")
+        try:  # constructors only store settings, so this is cheap; it catches impossible combinations
+            build_estimator(task, rung.features and rung.features.model_dump(), rung.model.model_dump(),
+                            rung.train.estimator_params() if rung.train else None, seed=0, device="cpu")
+        except ValueError as exc:
+            raise LadderError(f"{at}: {exc}") from None
     rungs = {r.name: r for r in spec.rungs}
     for i, claim in enumerate(spec.claims):
         at = f"{source}: claims[{i}].check"
