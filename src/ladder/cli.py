@@ -73,8 +73,9 @@ def results_table(experiment: dict) -> Table:
     """The terminal table of one experiment: one row per rung, metrics as mean ± std over seeds."""
     data = experiment["dataset"]
     fallback = f", in place of {data['fallback_for']}" if data.get("fallback_for") else ""
-    table = Table(title=f"{experiment['title'] or experiment['name']}  "
-                        f"[dim]({data['name']}{fallback}: {data['n_train']} train, {data['n_test']} test)[/]",
+    sizes = (f"{data['n_train']} points, scored on the points it was fitted on" if data.get("test_is_train")
+             else f"{data['n_train']} train, {data['n_test']} test")
+    table = Table(title=f"{experiment['title'] or experiment['name']}  [dim]({data['name']}{fallback}: {sizes})[/]",
                   title_justify="left")
     table.add_column("rung", no_wrap=True)
     table.add_column("backend", no_wrap=True)
