@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -39,9 +40,21 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def _finite(value):
+    """JSON has no inf or NaN: a value that diverged is written as null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
 def write_results(out: Path, results: dict) -> Path:
+    """Write results.json (non-finite numbers as null), atomically."""
     path = Path(out) / "results.json"
-    write_atomic(path, json.dumps(results, indent=1, allow_nan=False) + "\n")
+    write_atomic(path, json.dumps(_finite(results), indent=1, allow_nan=False) + "\n")
     return path
 
 
