@@ -142,7 +142,8 @@ def _rung_record(spec: ExperimentSpec, rung: RungSpec, runs: list[RungRun]) -> d
     skip = {"n_features", "n_params", "fit_seconds"}
     metrics = {key: _summary([r.metrics[key] for r in runs]) for key in runs[0].metrics if key not in skip}
     history = {key: [r.history[key] for r in runs] for key in runs[0].history}
-    record = {"name": rung.name, "backend": spec.backend(rung), "n_features": runs[0].n_features,
+    record = {"name": rung.name, "backend": spec.backend(rung), "model": rung.model.model_dump(),
+              "n_features": runs[0].n_features,
               "n_params": runs[0].n_params, "metrics": metrics,
               "fit_seconds": _summary([r.fit_seconds for r in runs])}
     if rung.features is not None:

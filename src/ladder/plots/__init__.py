@@ -1,0 +1,27 @@
+"""One function per figure: each takes fitted models, a Dataset or results records and returns a
+matplotlib Figure (never shown, never saved: the caller decides where it goes).
+
+Toys: `dataset`, `decision_boundaries`, `regression_fits`, `hidden_units`.
+Training: `training_curves`, `accuracy_per_epoch`, `final_accuracy_bars`, `full_picture`.
+Images: `sample_digits`, `linear_templates`, `cnn_filters`, `templates_vs_filters`,
+`cnn_activations`, `edge_maps`, `misclassified`, `confusion`, `projections`, `pca_decision_regions`
+(the last two return the figure with the numbers they show).
+"""
+
+from .images import (cnn_activation_maps, cnn_activations, cnn_filter_weights, cnn_filters, confusion,
+                     edge_maps, gradient_magnitude, linear_templates, linear_weights, misclassified,
+                     sample_digits, templates_vs_filters)
+from .projections import PCARegions, Projection, pca_decision_regions, projections
+from .toys import dataset, decision_boundaries, hidden_units, regression_fits, true_function
+from .training import (accuracy_per_epoch, best_rungs, final_accuracy_bars, full_picture, mean_curve,
+                       rung_family, training_curves)
+
+__all__ = [
+    "dataset", "decision_boundaries", "regression_fits", "hidden_units", "true_function",
+    "training_curves", "accuracy_per_epoch", "final_accuracy_bars", "full_picture", "best_rungs",
+    "rung_family", "mean_curve",
+    "sample_digits", "linear_templates", "linear_weights", "cnn_filters", "cnn_filter_weights",
+    "templates_vs_filters", "cnn_activations", "cnn_activation_maps", "edge_maps",
+    "gradient_magnitude", "misclassified", "confusion",
+    "projections", "pca_decision_regions", "Projection", "PCARegions",
+]
