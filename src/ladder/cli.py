@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -100,6 +101,11 @@ def print_claims(experiment: dict) -> None:
                       highlight=False)
 
 
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=True)
+
+
 @app.command()
 @user_errors
 def run(
@@ -107,13 +113,15 @@ def run(
         help="Built-in experiment names or .toml files; default: the whole progression.",
         show_default=False)] = None,
     seeds: Annotated[int, typer.Option(min=1, help="How many seeds (0, 1, …) to run each rung with.")] = 1,
-    out: Annotated[Optional[Path], typer.Option(help="Folder for results.json (written atomically).")] = None,
+    out: Annotated[Optional[Path], typer.Option(
+        help="Folder for results.json, the figures, the trained PyTorch weights and report.html.")] = None,
+    figures: Annotated[bool, typer.Option(help="With --out, draw the figures and write the HTML report.")] = True,
     device: Annotated[str, typer.Option(help="auto (cuda, then mps, then cpu), cpu, cuda or mps.")] = "auto",
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when a claim fails.")] = False,
 ):
     """Run experiments, print a table per experiment and check each claim (✓ holds, ✗ fails)."""
     from . import experiments as exp
-    from .results import SCHEMA, prepare_out_dir, write_results
+    from .results import SCHEMA, prepare_out_dir, save_torch_models, write_results
     from .runner import run_experiment
     from .train import device_available, pick_device
 
@@ -125,28 +133,55 @@ def run(
         raise LadderError(f"--device {device}: no such device is visible here; use --device auto or cpu")
     out_dir = prepare_out_dir(out) if out else None
     seed_list = list(range(seeds))
+    date = datetime.now(timezone.utc).isoformat(timespec="seconds")
     started = time.perf_counter()
-    records = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=True) as progress:
+    with _progress() as progress:
         listener = ProgressListener(progress)
-        for spec in specs:
-            records.append(run_experiment(spec, seed_list, device, listener).record)
+        runs = [run_experiment(spec, seed_list, device, listener) for spec in specs]
+    records = [r.record for r in runs]
     for record in records:
         console.print(results_table(record))
         print_claims(record)
         console.print()
-    total = time.perf_counter() - started
+    timings = {"experiments": time.perf_counter() - started}
     results = {"schema": SCHEMA, "ladder_version": __version__, "device": resolved.type,
-               "seeds": seed_list, "total_seconds": total, "experiments": records}
+               "seeds": seed_list, "date": date, "total_seconds": timings["experiments"],
+               "timings": timings, "figures": [], "experiments": records}
     if out_dir is not None:
-        path = write_results(out_dir, results)
-        console.print(f"results: {path}")
+        if figures:
+            from .figures import count_figures, draw_all
+            from .report import write_report
+
+            begun = time.perf_counter()
+            with _progress() as progress:
+                task = progress.add_task("figures", total=count_figures(runs))
+                results["figures"] = draw_all(runs, out_dir / "figures",
+                                              lambda title: progress.update(task, advance=1, description=title))
+            save_torch_models(runs, out_dir / "models")
+            timings["figures"] = time.perf_counter() - begun
+        if figures:
+            begun = time.perf_counter()
+            report = write_report(out_dir, results)
+            timings["report"] = time.perf_counter() - begun
+        results["total_seconds"] = time.perf_counter() - started
+        console.print(f"results: {write_results(out_dir, results)}")
+        if figures:
+            console.print(f"report:  {report}")
+    total = time.perf_counter() - started
     failed = sum(not c["holds"] for r in records for c in r["claims"])
     n_claims = sum(len(r["claims"]) for r in records)
     console.print(f"{n_claims - failed}/{n_claims} claims hold · {total:.1f} s on {resolved.type}")
     if strict and failed:
         raise typer.Exit(1)
+
+
+@app.command()
+@user_errors
+def report(out: Annotated[Path, typer.Argument(help="A folder written by `ladder run --out`.")]):
+    """Rebuild DIR/report.html from DIR/results.json and DIR/figures (no model is loaded)."""
+    from .report import write_report
+
+    console.print(f"report: {write_report(out)}")
 
 
 @app.command("list")

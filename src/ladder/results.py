@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -26,12 +27,12 @@ def prepare_out_dir(out: str | Path) -> Path:
     return out
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, content: str | bytes) -> None:
     """Write to a temporary file beside `path`, then rename: readers see the old file or the new, never half."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(content.encode("utf-8") if isinstance(content, str) else content)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -69,3 +70,41 @@ def read_results(out: str | Path) -> dict:
     if not isinstance(results, dict) or results.get("schema") != SCHEMA:
         raise LadderError(f"{path}: expected results schema {SCHEMA}; re-run `ladder run` to regenerate it")
     return results
+
+
+def save_figure(figure, path: Path, dpi: int = 110) -> None:
+    """A matplotlib Figure as a PNG, written atomically."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    write_atomic(path, buffer.getvalue())
+
+
+def save_torch_models(runs, folder: Path) -> list[Path]:
+    """Each PyTorch rung's trained weights (first seed) as safetensors, never as a pickle.
+
+    The file's metadata holds the rung's model spec and class labels as JSON, enough to rebuild
+    the module with ladder.models and load the weights back.
+    """
+    from safetensors.torch import save_file
+
+    from .metrics import final_step
+
+    saved = []
+    for run in runs:
+        for rung in run.record["rungs"]:
+            model = final_step(run.models[rung["name"]])
+            module = getattr(model, "module_", None)
+            if module is None:
+                continue
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{run.record['name']}--{rung['name']}.safetensors"
+            tensors = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
+            classes = getattr(model, "classes_", None)
+            metadata = {"model": json.dumps(rung["model"]), "module": type(module).__name__,
+                        "n_features": str(rung["n_features"]),
+                        "classes": json.dumps(classes.tolist() if classes is not None else None)}
+            tmp = path.with_name(f".{path.name}.tmp")
+            save_file(tensors, str(tmp), metadata=metadata)
+            os.replace(tmp, path)
+            saved.append(path)
+    return saved

@@ -37,6 +37,7 @@ class RungRun:
     n_features: int
     n_params: int | None
     estimator: object = field(repr=False, default=None)
+    test_predictions: np.ndarray | None = field(repr=False, default=None)
 
 
 def count_features(estimator, dataset) -> int:
@@ -79,8 +80,9 @@ def run_rung(rung: RungSpec, dataset, seed: int, device: str = "auto",
     start = time.perf_counter()
     estimator.fit(X_train, dataset.y_train, **fit_params)
     seconds = time.perf_counter() - start
-    metrics = {**score(dataset.task, estimator, X_train, dataset.y_train, "train"),
-               **score(dataset.task, estimator, X_test, dataset.y_test, "test")}
+    test_predictions = estimator.predict(X_test)
+    metrics = {**score(dataset.task, estimator.predict(X_train), dataset.y_train, "train"),
+               **score(dataset.task, test_predictions, dataset.y_test, "test")}
     history = dict(getattr(final_step(estimator), "history_", {}))
     if history.get("loss"):
         metrics["final_loss"] = history["loss"][-1]
@@ -89,7 +91,7 @@ def run_rung(rung: RungSpec, dataset, seed: int, device: str = "auto",
     if dataset.task == "classification" and X_train.shape[1] == 2:
         metrics["boundary_linearity"] = boundary_linearity(estimator, X_train)
     run = RungRun(metrics, seconds, history, count_features(estimator, dataset), count_params(estimator),
-                  estimator)
+                  estimator, test_predictions)
     run.metrics.update(n_features=run.n_features, fit_seconds=seconds)
     if run.n_params is not None:
         run.metrics["n_params"] = run.n_params
@@ -106,6 +108,7 @@ class ExperimentRun:
     record: dict
     models: dict[str, object]  # rung name → estimator fitted with the first seed, for figures
     dataset: object
+    predictions: dict[str, np.ndarray] = field(default_factory=dict)  # rung name → test predictions, first seed
 
 
 def load_dataset(spec: ExperimentSpec):
@@ -122,7 +125,7 @@ def run_experiment(spec: ExperimentSpec, seeds: list[int], device: str = "auto",
     listener = listener or Listener()
     dataset = load_dataset(spec)
     listener.experiment_started(spec, dataset, len(spec.rungs) * len(seeds))
-    rung_records, models = [], {}
+    rung_records, models, predictions = [], {}, {}
     for rung in spec.rungs:
         runs = []
         for seed in seeds:
@@ -130,12 +133,14 @@ def run_experiment(spec: ExperimentSpec, seeds: list[int], device: str = "auto",
             runs.append(run_rung(rung, dataset, seed, device, listener))
             listener.rung_done(rung.name, seed, runs[-1])
         models[rung.name] = runs[0].estimator
+        predictions[rung.name] = runs[0].test_predictions
         rung_records.append(_rung_record(spec, rung, runs))
     record = {
-        "name": spec.name, "title": spec.title, "task": spec.task, "dataset": dataset.describe(),
+        "name": spec.name, "title": spec.title, "story": spec.story.strip(), "task": spec.task,
+        "dataset": dataset.describe(),
         "rungs": rung_records, "claims": check_claims(spec, rung_records),
     }
-    return ExperimentRun(record, models, dataset)
+    return ExperimentRun(record, models, dataset, predictions)
 
 
 def _rung_record(spec: ExperimentSpec, rung: RungSpec, runs: list[RungRun]) -> dict:

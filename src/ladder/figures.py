@@ -1,0 +1,129 @@
+"""Which figures a run draws, chosen from what each experiment is: 2-D classes, a 1-D curve, images.
+
+Each figure is returned as a (slug, title, draw) triple: `draw()` makes the matplotlib Figure
+from the models the run has just fitted, so a progress bar can follow the drawing one figure at
+a time and nothing is drawn that is not saved.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterator
+
+from torch import nn
+
+from . import plots
+from .features import edge_maps
+from .metrics import final_step
+from .models import MLP, LinearNet, SimpleCNN
+
+FigureJob = tuple[str, str, Callable]
+
+
+def _module(estimator, kind):
+    module = getattr(final_step(estimator), "module_", None)
+    return module if isinstance(module, kind) else None
+
+
+def _first(run, kind, raw_inputs_only=True):
+    """The name and model of the first rung whose PyTorch module is a `kind`."""
+    for name, model in run.models.items():
+        if _module(model, kind) is not None and not (raw_inputs_only and hasattr(model, "steps")):
+            return name, model
+    return None, None
+
+
+def _mean(record, rung, key):
+    return next(r for r in record["rungs"] if r["name"] == rung)["metrics"][key]["mean"]
+
+
+def _has_history(record) -> bool:
+    return any(r.get("history", {}).get("loss") for r in record["rungs"])
+
+
+def experiment_figures(run) -> Iterator[FigureJob]:
+    """The figures of one experiment (an ExperimentRun), in the order the report shows them."""
+    record, ds, models = run.record, run.dataset, run.models
+    if ds.X_train.ndim == 3:
+        yield from _image_figures(run)
+        return
+    yield "dataset", "The data", lambda: plots.dataset(ds)
+    if ds.task == "classification" and ds.n_features == 2:
+        metrics = {r["name"]: (r["metrics"]["test_accuracy"]["mean"], r["n_features"]) for r in record["rungs"]}
+        yield ("decision-boundaries", "Decision boundaries, rung by rung",
+               lambda: plots.decision_boundaries(models, ds, metrics))
+    elif ds.task == "regression" and ds.n_features == 1:
+        r2 = {r["name"]: r["metrics"]["test_r2"]["mean"] for r in record["rungs"]}
+        yield "fits", "Fitted curves", lambda: plots.regression_fits(models, ds, r2)
+    if _has_history(record):
+        yield "training", "Training loss per epoch", lambda: plots.training_curves(record)
+    name, mlp = _first(run, MLP)
+    if mlp is not None and ds.n_features == 2:
+        n_hidden = sum(not isinstance(layer, nn.Linear) for layer in _module(mlp, MLP).layers)
+        yield (f"hidden-units-{name}", f"What the hidden layers of '{name}' learned",
+               lambda: plots.hidden_units(mlp, ds, layers=tuple(range(min(n_hidden, 2)))))
+
+
+def _image_figures(run) -> Iterator[FigureJob]:
+    record, ds, models = run.record, run.dataset, run.models
+    yield "samples", "Sample digits", lambda: plots.sample_digits(ds)
+    if _has_history(record):
+        yield "accuracy-per-epoch", "Test accuracy per epoch", lambda: plots.accuracy_per_epoch(record)
+    yield "final-accuracy", "Final test accuracy of every rung", lambda: plots.final_accuracy_bars(record)
+    linear_name, linear = _first(run, LinearNet)
+    cnn_name, cnn = _first(run, SimpleCNN)
+    if linear is not None:
+        yield "linear-templates", "The linear model's ten weight templates", lambda: plots.linear_templates(linear)
+    if cnn is not None:
+        image = ds.X_test[0]
+        yield "cnn-filters", "The CNN's first-layer filters", lambda: plots.cnn_filters(cnn)
+        yield ("cnn-activations", "What the CNN's layers see in one test digit",
+               lambda: plots.cnn_activations(cnn, image, label=ds.y_test[0]))
+    if linear is not None and cnn is not None:
+        yield ("templates-vs-filters", "Whole-image templates against small local filters",
+               lambda: plots.templates_vs_filters(linear, cnn))
+    yield ("edge-maps", "Edge maps behind the hand-crafted gradient features",
+           lambda: plots.edge_maps(ds.X_test[:5], edge_fn=edge_maps, labels=ds.y_test[:5]))
+    yield "projections", "Digits in two dimensions: PCA and t-SNE", lambda: plots.projections(ds).figure
+    yield ("pca-regions", "A linear classifier in the PCA plane",
+           lambda: plots.pca_decision_regions(ds).figure)
+    for name, model in ((linear_name, linear), (cnn_name, cnn)):
+        if model is not None:
+            yield (f"misclassified-{name}", f"The first test digits '{name}' gets wrong",
+                   lambda model=model, name=name: plots.misclassified(model, ds, predicted=run.predictions[name]))
+    yield ("confusion", "Confusion matrices",
+           lambda: plots.confusion(models, ds, predictions=run.predictions))
+
+
+def summary_figures(runs) -> Iterator[FigureJob]:
+    """Figures about the whole run: the full picture, engineered against learned features."""
+    records = [run.record for run in runs]
+    if len(records) > 1:
+        yield "full-picture", "The full picture: hand-made features against learned ones", \
+            lambda: plots.full_picture(records)
+
+
+def draw_all(runs, folder: Path, on_figure: Callable[[str], None] = lambda title: None) -> list[dict]:
+    """Draw and save every figure of every run into `folder`; fill each record's "figures" list.
+
+    Returns the report-level figures. `on_figure(title)` is called after each figure is saved.
+    """
+    from .results import save_figure
+
+    folder.mkdir(parents=True, exist_ok=True)
+    jobs = [(run.record, slug, title, draw) for run in runs for slug, title, draw in experiment_figures(run)]
+    summary: list[dict] = []
+    jobs += [(None, slug, title, draw) for slug, title, draw in summary_figures(runs)]
+    for run in runs:
+        run.record["figures"] = []
+    for record, slug, title, draw in jobs:
+        name = f"{record['name']}-{slug}.png" if record else f"{slug}.png"
+        save_figure(draw(), folder / name)
+        entry = {"file": f"{folder.name}/{name}", "title": title}
+        (record["figures"] if record else summary).append(entry)
+        on_figure(title)
+    return summary
+
+
+def count_figures(runs) -> int:
+    return sum(1 for run in runs for _ in experiment_figures(run)) + sum(1 for _ in summary_figures(runs))
