@@ -159,11 +159,12 @@ def run(
                                               lambda title: progress.update(task, advance=1, description=title))
             save_torch_models(runs, out_dir / "models")
             timings["figures"] = time.perf_counter() - begun
+        # Fixed before the report is drawn, so `ladder report DIR` rebuilds the very same page.
+        results["total_seconds"] = time.perf_counter() - started
         if figures:
             begun = time.perf_counter()
             report = write_report(out_dir, results)
             timings["report"] = time.perf_counter() - begun
-        results["total_seconds"] = time.perf_counter() - started
         console.print(f"results: {write_results(out_dir, results)}")
         if figures:
             console.print(f"report:  {report}")
