@@ -3,6 +3,6 @@
 __version__ = "0.1.0"
 
 from .estimators import TorchClassifier, TorchRegressor  # noqa: E402
-from .train import train  # noqa: E402
 
-__all__ = ["TorchClassifier", "TorchRegressor", "train", "__version__"]
+# `ladder.train` stays the module (ladder.train.train is the loop), so it is not re-exported here.
+__all__ = ["TorchClassifier", "TorchRegressor", "__version__"]

@@ -94,10 +94,17 @@ def results_table(experiment: dict) -> Table:
     return table
 
 
+def _number(value: float) -> str:
+    """7850.0 → "7,850"; 0.98765 → "0.9877"."""
+    if value is not None and float(value).is_integer() and abs(value) >= 1000:
+        return f"{int(value):,}"
+    return f"{value:.4g}"
+
+
 def print_claims(experiment: dict) -> None:
     for claim in experiment["claims"]:
         mark = "[green]✓[/]" if claim["holds"] else "[red]✗[/]"
-        console.print(f" {mark} {claim['text']}  [dim]({claim['check']}; value {claim['value']:.4g})[/]",
+        console.print(f" {mark} {claim['text']}  [dim]({claim['check']}; value {_number(claim['value'])})[/]",
                       highlight=False)
 
 

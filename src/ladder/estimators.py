@@ -18,7 +18,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .models import MODULES, count_parameters
 from .train import pick_device, train
 
-PREDICT_CHUNK = 8192  # rows per forward pass when predicting, to bound memory on big inputs
+# Rows per forward pass when predicting: bounds memory, and on CPU a CNN's activations for
+# ~1,000 images still fit in cache (8,192 took twice as long on 10,000 MNIST test images).
+PREDICT_CHUNK = 1024
 
 
 class _TorchEstimator(BaseEstimator):

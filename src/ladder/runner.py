@@ -57,11 +57,6 @@ def count_params(estimator) -> int | None:
     return None
 
 
-def _flat(X):
-    """Images (n, H, W) become rows (n, H·W) for scikit-learn; tabular data passes through."""
-    return X.reshape(len(X), -1) if X.ndim > 2 else X
-
-
 def run_rung(rung: RungSpec, dataset, seed: int, device: str = "auto",
              listener: Listener | None = None) -> RungRun:
     """Fit one rung on the training split with one seed and measure it on both splits."""
@@ -69,7 +64,7 @@ def run_rung(rung: RungSpec, dataset, seed: int, device: str = "auto",
     train = rung.train.estimator_params() if rung.train else None
     estimator = build_estimator(dataset.task, rung.features and rung.features.model_dump(),
                                 rung.model.model_dump(), train, seed, device)
-    X_train, X_test = _flat(dataset.X_train), _flat(dataset.X_test)
+    X_train, X_test = dataset.rows("train"), dataset.rows("test")
     fit_params = {}
     accepts = inspect.signature(final_step(estimator).fit).parameters
     step = f"{estimator.steps[-1][0]}__" if hasattr(estimator, "steps") else ""

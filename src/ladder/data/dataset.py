@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from sklearn.model_selection import train_test_split
@@ -33,6 +33,16 @@ class Dataset:
     @property
     def n_classes(self) -> int | None:
         return len(np.unique(self.y_train)) if self.task == "classification" else None
+
+    def subset(self, n_train: int | None = None, n_test: int | None = None) -> "Dataset":
+        """The first n_train training and n_test test samples (no split is sorted by class)."""
+        return replace(self, X_train=self.X_train[:n_train], y_train=self.y_train[:n_train],
+                       X_test=self.X_test[:n_test], y_test=self.y_test[:n_test])
+
+    def rows(self, split: str = "train") -> np.ndarray:
+        """X of a split as rows for scikit-learn: images (n, H, W) become (n, H·W)."""
+        X = self.X_train if split == "train" else self.X_test
+        return X.reshape(len(X), -1)
 
     def describe(self) -> dict:
         """The dataset block of results.json."""
