@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -31,7 +32,7 @@ def user_errors(command):
         try:
             return command(*args, **kwargs)
         except LadderError as exc:
-            errors.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+            errors.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             errors.print("interrupted; no results were written")
@@ -119,7 +120,7 @@ def run(
     experiments: Annotated[Optional[list[str]], typer.Argument(
         help="Built-in experiment names or .toml files; default: the whole progression.",
         show_default=False)] = None,
-    seeds: Annotated[int, typer.Option(min=1, help="How many seeds (0, 1, …) to run each rung with.")] = 1,
+    seeds: Annotated[int, typer.Option(help="How many seeds (0, 1, …) to run each rung with.")] = 1,
     out: Annotated[Optional[Path], typer.Option(
         help="Folder for results.json, the figures, the trained PyTorch weights and report.html.")] = None,
     figures: Annotated[bool, typer.Option(help="With --out, draw the figures and write the HTML report.")] = True,
@@ -129,11 +130,13 @@ def run(
     """Run experiments, print a table per experiment and check each claim (✓ holds, ✗ fails)."""
     from . import experiments as exp
     from .results import SCHEMA, prepare_out_dir, save_torch_models, write_results
-    from .runner import run_experiment
+    from .runner import load_dataset, run_experiment
     from .train import device_available, pick_device
 
     if device not in ("auto", "cpu", "cuda", "mps"):
         raise LadderError(f"--device {device!r}: choose one of auto, cpu, cuda, mps")
+    if seeds < 1:
+        raise LadderError(f"--seeds {seeds}: run each rung with at least 1 seed")
     specs = [exp.resolve(name) for name in (experiments or exp.PROGRESSION)]  # all checked before any run
     resolved = pick_device(device)
     if not device_available(resolved):
@@ -142,9 +145,11 @@ def run(
     seed_list = list(range(seeds))
     date = datetime.now(timezone.utc).isoformat(timespec="seconds")
     started = time.perf_counter()
+    datasets = [load_dataset(spec) for spec in specs]  # a bad dataset parameter fails before any training
     with _progress() as progress:
         listener = ProgressListener(progress)
-        runs = [run_experiment(spec, seed_list, device, listener) for spec in specs]
+        runs = [run_experiment(spec, seed_list, device, listener, dataset)
+                for spec, dataset in zip(specs, datasets)]
     records = [r.record for r in runs]
     for record in records:
         console.print(results_table(record))

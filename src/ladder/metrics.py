@@ -10,7 +10,12 @@ MAX_COEFFICIENTS = 10  # w1 … w10 are reported; wider linear models are summar
 
 
 def score(task: str, predicted, y, split: str) -> dict[str, float]:
-    """Accuracy for classification; R² and mean squared error for regression."""
+    """Accuracy for classification; R² and mean squared error for regression.
+
+    A model whose training diverged predicts NaN or inf: its R² and MSE are NaN (written as null).
+    """
+    if task == "regression" and not np.all(np.isfinite(predicted)):
+        return {f"{split}_r2": float("nan"), f"{split}_mse": float("nan")}
     if task == "classification":
         return {f"{split}_accuracy": float(accuracy_score(y, predicted))}
     return {f"{split}_r2": float(r2_score(y, predicted)), f"{split}_mse": float(mean_squared_error(y, predicted))}

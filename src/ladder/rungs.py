@@ -6,9 +6,14 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 
+from typing import Literal
+
 from .estimators import TorchClassifier, TorchRegressor
 from .features import FEATURES
 from .glassbox import GlassBoxLinearRegression
+
+
+Activation = Literal["relu", "tanh", "sigmoid", "identity"]
 
 
 def _torch(module):
@@ -35,7 +40,7 @@ def _sk_logistic(task, seed, device, train, C: float = 1.0, max_iter: int = 1000
     return LogisticRegression(C=C, max_iter=max_iter)
 
 
-def _sk_mlp(task, seed, device, train, hidden: list[int] = (100,), activation: str = "relu",
+def _sk_mlp(task, seed, device, train, hidden: list[int] = (100,), activation: Activation = "relu",
             max_iter: int = 2000):
     cls = MLPClassifier if task == "classification" else MLPRegressor
     act = {"sigmoid": "logistic"}.get(activation, activation)
@@ -46,7 +51,7 @@ def _torch_linear(task, seed, device, train):
     return _torch("linear")(task, seed, device, train)
 
 
-def _torch_mlp(task, seed, device, train, hidden: list[int] = (64,), activation: str = "relu"):
+def _torch_mlp(task, seed, device, train, hidden: list[int] = (64,), activation: Activation = "relu"):
     return _torch("mlp")(task, seed, device, train, hidden=tuple(hidden), activation=activation)
 
 

@@ -107,18 +107,25 @@ class ExperimentRun:
 
 
 def load_dataset(spec: ExperimentSpec):
+    """The experiment's dataset; an impossible parameter is a LadderError naming the file."""
     params = spec.dataset.model_extra or {}
     try:
         return data.load(spec.dataset.name, **params)
     except ValueError as exc:
-        raise LadderError(f"{spec.name}: dataset: {exc}") from None
+        # The generators start their messages with the parameter's name: point at that key.
+        key, _, rest = str(exc).partition(" ")
+        where = f"dataset.{key}: {rest}" if key in params else f"dataset: {exc}"
+        raise LadderError(f"{spec.source}: {where} (dataset {spec.dataset.name!r})") from None
 
 
 def run_experiment(spec: ExperimentSpec, seeds: list[int], device: str = "auto",
-                   listener: Listener | None = None) -> ExperimentRun:
-    """Fit every rung with every seed; return the results.json record with the claims checked."""
+                   listener: Listener | None = None, dataset=None) -> ExperimentRun:
+    """Fit every rung with every seed; return the results.json record with the claims checked.
+
+    `dataset` may be given when it is already loaded; by default it is loaded from the spec.
+    """
     listener = listener or Listener()
-    dataset = load_dataset(spec)
+    dataset = dataset if dataset is not None else load_dataset(spec)
     listener.experiment_started(spec, dataset, len(spec.rungs) * len(seeds))
     rung_records, models, predictions = [], {}, {}
     for rung in spec.rungs:

@@ -13,7 +13,7 @@ import typing
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, create_model
 
 from .. import claims
 from ..data import DATASETS
@@ -32,7 +32,8 @@ _COEFFICIENT = re.compile(r"^(w([1-9]|10)|b)$")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: `epochs = "10"` or `epochs = true` is a mistake to report, not a value to convert.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class TrainSpec(_Strict):
@@ -113,9 +114,9 @@ def expand_sweeps(rungs: list[RungSpec], source: str) -> list[RungSpec]:
             try:
                 expanded.append(RungSpec.model_validate(data))
             except ValidationError as exc:
-                error = exc.errors()[0]
-                raise LadderError(f"{at} ({data['name']}): {_where(error['loc'], data)}: "
-                                  f"{_pydantic_message(error, RungSpec, error['loc'])}") from None
+                loc, kind, message = _first_error(exc)
+                raise LadderError(f"{at} ({data['name']}): {_where(loc, data)}: "
+                                  f"{_pydantic_message(kind, message, RungSpec, loc)}") from None
     return expanded
 
 
@@ -125,12 +126,17 @@ class ClaimSpec(_Strict):
 
 
 class ExperimentSpec(_Strict):
+    _source: str = PrivateAttr("<spec>")  # the file it came from, for error messages
     name: str
     title: str = ""
     story: str = ""
     dataset: DatasetSpec
     rungs: list[RungSpec] = Field(min_length=1)
     claims: list[ClaimSpec] = []
+
+    @property
+    def source(self) -> str:
+        return self._source
 
     @property
     def task(self) -> str:
@@ -164,6 +170,23 @@ def _dataset_task(name: str) -> str:
 
 
 # -- validation --------------------------------------------------------------------------------
+def _field_path(loc: tuple) -> tuple:
+    """A location without pydantic's union tags: ('train', 'batch_size', "literal['full']") → the first two."""
+    return tuple(k for k in loc if isinstance(k, int) or ("[" not in k and k not in _TYPE_TAGS))
+
+
+_TYPE_TAGS = {"int", "float", "str", "bool", "list", "dict", "none", "constrained-int", "constrained-float"}
+
+
+def _first_error(exc: ValidationError) -> tuple[tuple, str, str]:
+    """The first mistake: its field path, its type, and every alternative's message joined by "or"."""
+    errors = exc.errors()
+    path = _field_path(errors[0]["loc"])
+    same = [e for e in errors if _field_path(e["loc"]) == path]
+    messages = list(dict.fromkeys(e["msg"][0].lower() + e["msg"][1:] for e in same))
+    return path, same[0]["type"], " or ".join(messages)
+
+
 def _where(loc: tuple, data: dict) -> str:
     """('rungs', 2, 'train', 'epochs') → 'rungs[2] (mlp).train.epochs'."""
     parts, node = [], data
@@ -195,12 +218,12 @@ def _fields(model: type[BaseModel], loc: tuple) -> list[str]:
     return list(model.model_fields)
 
 
-def _pydantic_message(error: dict, root: type[BaseModel], loc: tuple) -> str:
-    if error["type"] == "extra_forbidden":
+def _pydantic_message(kind: str, message: str, root: type[BaseModel], loc: tuple) -> str:
+    if kind == "extra_forbidden":
         return f"unknown key; valid keys: {', '.join(_fields(root, loc))}"
-    if error["type"] == "missing":
+    if kind == "missing":
         return "missing required key"
-    return error["msg"][0].lower() + error["msg"][1:]
+    return message
 
 
 def _check_params(factory, params: dict, where: str, skip: int = 0) -> None:
@@ -214,13 +237,12 @@ def _check_params(factory, params: dict, where: str, skip: int = 0) -> None:
             valid = ", ".join(names) if names else "none"
             raise LadderError(f"{where}.{key}: unknown parameter; valid parameters: {valid}")
     fields = {n: (hints.get(n, typing.Any), signature.parameters[n].default) for n in names}
-    Params = create_model("Params", __config__=ConfigDict(extra="forbid", strict=False), **fields)
+    Params = create_model("Params", __config__=ConfigDict(extra="forbid", strict=True), **fields)
     try:
         Params(**params)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        key = ".".join(str(k) for k in error["loc"])
-        raise LadderError(f"{where}.{key}: {error['msg'][0].lower() + error['msg'][1:]}") from None
+        loc, _, message = _first_error(exc)
+        raise LadderError(f"{where}.{'.'.join(str(k) for k in loc)}: {message}") from None
 
 
 def _choice(value: str, choices, where: str, what: str) -> None:
@@ -233,12 +255,11 @@ def validate(data: dict, source: str = "<spec>") -> ExperimentSpec:
     try:
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = error["loc"]
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        loc, kind, message = _first_error(exc)
         raise LadderError(f"{source}: {_where(loc, data)}: "
-                          f"{_pydantic_message(error, ExperimentSpec, loc)}{more}") from None
+                          f"{_pydantic_message(kind, message, ExperimentSpec, loc)}") from None
 
+    spec._source = source
     spec.rungs = expand_sweeps(spec.rungs, source)
     _choice(spec.dataset.name, DATASETS, f"{source}: dataset.name", "dataset")
     _check_params(DATASETS[spec.dataset.name], spec.dataset.model_extra or {}, f"{source}: dataset")

@@ -1,0 +1,606 @@
+"""End to end through the public CLI: the course's claims in results.json, and every mistake a user can make."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import TINY, leftovers, read_results, start_ladder, temporary_files
+
+import ladder
+from ladder import experiments as exp
+
+
+def rungs(experiment: dict) -> dict:
+    return {r["name"]: r for r in experiment["rungs"]}
+
+
+def mean(experiment: dict, rung: str, metric: str) -> float:
+    return rungs(experiment)[rung]["metrics"][metric]["mean"]
+
+
+def table_row(output: str, rung: str) -> str:
+    """The terminal table's row of one rung (the first one, if several experiments have it)."""
+    return next(line for line in output.splitlines() if line.startswith(f"│ {rung} "))
+
+
+def all_claims_hold(experiment: dict):
+    failed = [c["check"] for c in experiment["claims"] if not c["holds"]]
+    assert not failed, f"claims that failed: {failed}"
+
+
+# -- Part 1: circles ------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_every_circles_claim_holds(part):
+    result, results = part("circles")
+    (circles,) = results["experiments"]
+    assert circles["name"] == "circles" and circles["task"] == "classification"
+    assert len(circles["claims"]) >= 4
+    all_claims_hold(circles)
+    assert "✗" not in result.stdout and result.stdout.count("✓") == len(circles["claims"])
+
+
+@pytest.mark.slow
+def test_linear_model_fails_on_circles(part):
+    (circles,) = part("circles")[1]["experiments"]
+    assert mean(circles, "logreg", "test_accuracy") < 0.65
+    assert rungs(circles)["logreg"]["n_features"] == 2 and rungs(circles)["logreg"]["n_params"] == 3
+
+
+@pytest.mark.slow
+def test_squared_features_let_logistic_regression_separate_circles(part):
+    (circles,) = part("circles")[1]["experiments"]
+    poly = rungs(circles)["logreg+poly2"]
+    assert poly["metrics"]["test_accuracy"]["mean"] >= 0.95
+    assert poly["n_features"] == 5  # x1, x2, x1², x1·x2, x2²
+    assert poly["features"]["kind"] == "polynomial" and poly["features"]["degree"] == 2
+
+
+@pytest.mark.slow
+def test_mlp_learns_the_circles_boundary(part):
+    (circles,) = part("circles")[1]["experiments"]
+    mlp = rungs(circles)["mlp"]
+    assert mlp["metrics"]["test_accuracy"]["mean"] >= 0.95
+    assert mlp["n_params"] == 2 * 16 + 16 + 16 * 16 + 16 + 16 + 1 == 337
+
+
+@pytest.mark.slow
+def test_torch_logistic_regression_matches_sklearn_within_2_points_on_circles(part):
+    (circles,) = part("circles")[1]["experiments"]
+    torch_acc, sk_acc = mean(circles, "logreg-torch", "test_accuracy"), mean(circles, "logreg", "test_accuracy")
+    assert abs(torch_acc - sk_acc) <= 0.02
+    assert rungs(circles)["logreg-torch"]["backend"] == "torch" and rungs(circles)["logreg"]["backend"] == "sklearn"
+    assert rungs(circles)["logreg-torch"]["n_params"] == 3
+    comparing = [c for c in circles["claims"] if "logreg-torch" in c["check"] and "logreg." in c["check"]]
+    assert comparing and all(c["holds"] for c in comparing)
+
+
+# -- Part 2: sine ---------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_every_sine_claim_holds(part):
+    result, results = part("sine")
+    (sine,) = results["experiments"]
+    assert sine["task"] == "regression"
+    all_claims_hold(sine)
+    data = sine["dataset"]
+    assert data["n_train"] + data["n_test"] == 300 and (data["noise"], data["frequency"]) == (0.15, 1.5)
+
+
+@pytest.mark.slow
+def test_a_line_cannot_fit_a_sine_wave_in_sklearn_or_torch(part):
+    (sine,) = part("sine")[1]["experiments"]
+    assert mean(sine, "linear", "test_r2") < 0.05
+    assert mean(sine, "linear-torch", "test_r2") < 0.05
+    # the twins are one model: same R² to three decimals
+    assert mean(sine, "linear-torch", "test_r2") == pytest.approx(mean(sine, "linear", "test_r2"), abs=1e-3)
+
+
+@pytest.mark.slow
+def test_degree_5_polynomial_follows_the_wave(part):
+    (sine,) = part("sine")[1]["experiments"]
+    assert mean(sine, "linear+poly5", "test_r2") >= 0.85
+    assert rungs(sine)["linear+poly5"]["n_features"] == 5
+
+
+@pytest.mark.slow
+def test_mlp_learns_the_wave_from_x_alone(part):
+    (sine,) = part("sine")[1]["experiments"]
+    assert mean(sine, "mlp", "test_r2") >= 0.9
+    assert rungs(sine)["mlp"]["n_params"] == 1 * 64 + 64 + 64 * 64 + 64 + 64 + 1
+
+
+@pytest.mark.slow
+def test_sine_reports_mse_and_r2_for_every_rung(part):
+    result, results = part("sine")
+    (sine,) = results["experiments"]
+    for rung in sine["rungs"]:
+        assert {"test_r2", "test_mse", "train_r2", "train_mse"} <= set(rung["metrics"]), rung["name"]
+        assert rung["metrics"]["test_mse"]["mean"] > 0
+    # a worse R² is a larger error
+    assert mean(sine, "linear", "test_mse") > 10 * mean(sine, "mlp", "test_mse")
+    assert "test r2" in result.stdout and "test mse" in result.stdout
+
+
+# -- Part 3: spirals ------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_every_spirals_claim_holds(part):
+    (spirals,) = part("spirals")[1]["experiments"]
+    all_claims_hold(spirals)
+
+
+@pytest.mark.slow
+def test_linear_model_fails_on_spirals(part):
+    (spirals,) = part("spirals")[1]["experiments"]
+    assert mean(spirals, "logreg", "test_accuracy") < 0.75
+
+
+@pytest.mark.slow
+def test_degree_6_polynomial_features_barely_help_on_spirals(part):
+    (spirals,) = part("spirals")[1]["experiments"]
+    assert mean(spirals, "logreg+poly6", "test_accuracy") < 0.85
+    assert rungs(spirals)["logreg+poly6"]["n_features"] == 27  # monomials of degree 1…6 in 2 inputs
+
+
+@pytest.mark.slow
+def test_mlp_learns_the_spirals(part):
+    (spirals,) = part("spirals")[1]["experiments"]
+    mlp = rungs(spirals)["mlp"]
+    assert mlp["metrics"]["test_accuracy"]["mean"] >= 0.97
+    assert mlp["n_params"] == 2 * 64 + 64 + 64 * 64 + 64 + 64 + 1 == 4417
+
+
+@pytest.mark.slow
+def test_spirals_table_prints_every_feature_count_and_every_torch_parameter_count(part):
+    result, results = part("spirals")
+    (spirals,) = results["experiments"]
+    for rung in spirals["rungs"]:
+        row = table_row(result.stdout, rung["name"])
+        cells = [c.strip() for c in row.strip("│").split("│")]
+        assert str(rung["n_features"]) in cells, row
+        if rung["backend"] == "torch":
+            assert f"{rung['n_params']:,}" in cells, row
+    assert "4,417" in table_row(result.stdout, "mlp")
+    assert "27" in table_row(result.stdout, "logreg+poly6")
+
+
+# -- results.json ---------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_results_json_schema(part):
+    _, results = part("circles")
+    assert results["schema"] == 1
+    assert results["ladder_version"] == ladder.__version__
+    assert results["device"] == "cpu" or results["device"] in ("cuda", "mps")
+    assert results["seeds"] == [0]
+    assert results["total_seconds"] > 0
+    (circles,) = results["experiments"]
+    assert {"name", "title", "task", "dataset", "rungs", "claims"} <= set(circles)
+    assert circles["dataset"]["n_train"] == 750 and circles["dataset"]["n_test"] == 250
+    assert circles["dataset"]["name"] == "circles" and circles["dataset"]["n_features"] == 2
+    for rung in circles["rungs"]:
+        assert {"name", "backend", "n_features", "n_params", "metrics", "fit_seconds"} <= set(rung)
+        for metric in ("test_accuracy", "train_accuracy"):
+            summary = rung["metrics"][metric]
+            assert set(summary) == {"mean", "std", "values"} and len(summary["values"]) == 1
+            assert summary["mean"] == summary["values"][0] and summary["std"] == 0
+        assert set(rung["fit_seconds"]) == {"mean", "std", "values"}
+    mlp = rungs(circles)["mlp"]
+    assert len(mlp["history"]["loss"]) == 1 and len(mlp["history"]["loss"][0]) == 500  # seeds × epochs
+    assert len(mlp["history"]["test_accuracy"][0]) == 500
+    assert mlp["metrics"]["final_loss"]["mean"] == mlp["history"]["loss"][0][-1]
+    assert "history" not in rungs(circles)["logreg"]
+    for claim in circles["claims"]:
+        assert set(claim) >= {"text", "check", "holds", "value"}
+        assert isinstance(claim["holds"], bool) and isinstance(claim["value"], float)
+    first = circles["claims"][0]
+    assert first["check"] == "logreg.test_accuracy < 0.65"
+    assert first["value"] == mean(circles, "logreg", "test_accuracy")
+
+
+def test_a_users_toml_file_runs_and_writes_results(invoke, tiny_toml, tmp_path):
+    out = tmp_path / "runs" / "demo"  # created, parents too
+    result = invoke("run", tiny_toml, "--seeds", "2", "--out", out)
+    assert result.exit_code == 0, result.output
+    results = read_results(out)
+    assert "results.json" in leftovers(out) and "report.html" in leftovers(out)
+    assert not temporary_files(out)  # no probe, no half-written file
+    (tiny,) = results["experiments"]
+    assert tiny["name"] == "tiny" and results["seeds"] == [0, 1]
+    mlp = rungs(tiny)["mlp"]
+    values = mlp["metrics"]["test_accuracy"]["values"]
+    assert len(values) == 2 and len(mlp["history"]["loss"]) == 2 and len(mlp["history"]["loss"][0]) == 30
+    assert mlp["history"]["loss"][0] != mlp["history"]["loss"][1]  # the seed drives init and shuffling
+    assert mlp["metrics"]["test_accuracy"]["mean"] == pytest.approx(sum(values) / 2)
+    assert f"results: {out / 'results.json'}" in result.stdout.replace("\n", "")
+    assert "1/1 claims hold" in result.stdout
+
+
+def test_several_experiments_in_one_run_keep_their_order(invoke, write_toml, tmp_path):
+    first = write_toml(TINY, "first.toml")
+    second = write_toml(TINY.replace('name = "tiny"', 'name = "tiny-two"', 1), "second.toml")
+    out = tmp_path / "out"
+    assert invoke("run", second, first, "--out", out, "--no-figures").exit_code == 0
+    assert [e["name"] for e in read_results(out)["experiments"]] == ["tiny-two", "tiny"]
+
+
+def test_a_second_run_replaces_results_json(invoke, tiny_toml, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").write_text("old", encoding="utf-8")
+    assert invoke("run", tiny_toml, "--out", out, "--no-figures").exit_code == 0
+    assert read_results(out)["schema"] == 1 and leftovers(out) == ["results.json"]
+
+
+def test_same_seed_same_numbers(invoke, tiny_toml, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        assert invoke("run", tiny_toml, "--seeds", "2", "--device", "cpu", "--out", out,
+                      "--no-figures").exit_code == 0
+    ra, rb = read_results(a)["experiments"][0], read_results(b)["experiments"][0]
+    for x, y in zip(ra["rungs"], rb["rungs"]):
+        assert x["metrics"] == y["metrics"], x["name"]
+        assert x.get("history") == y.get("history"), x["name"]
+    assert ra["claims"] == rb["claims"]
+
+
+# -- --strict -------------------------------------------------------------------------------------
+IMPOSSIBLE = TINY + """
+[[claims]]
+text = "An 8-unit MLP trained for 30 epochs is perfect"
+check = "mlp.test_accuracy > 1.0"
+"""
+
+
+def test_strict_exits_1_when_a_claim_fails_and_still_writes_results(invoke, write_toml, tmp_path):
+    out = tmp_path / "out"
+    result = invoke("run", write_toml(IMPOSSIBLE), "--strict", "--out", out, "--no-figures")
+    assert result.exit_code == 1, result.output
+    claims = read_results(out)["experiments"][0]["claims"]
+    assert [c["holds"] for c in claims] == [True, False]
+    assert "✗" in result.stdout and "1/2 claims hold" in result.stdout
+
+
+def test_a_failed_claim_without_strict_exits_0(invoke, write_toml):
+    result = invoke("run", write_toml(IMPOSSIBLE))
+    assert result.exit_code == 0 and "1/2 claims hold" in result.stdout
+
+
+def test_strict_exits_0_when_every_claim_holds(invoke, tiny_toml):
+    assert invoke("run", tiny_toml, "--strict").exit_code == 0
+
+
+# -- interruptions --------------------------------------------------------------------------------
+def test_an_interrupted_run_writes_nothing_and_keeps_the_old_results(invoke, write_toml, tmp_path,
+                                                                     monkeypatch):
+    import ladder.runner
+    real = ladder.runner.run_experiment
+    calls = []
+
+    def interrupted(spec, *args, **kwargs):
+        calls.append(spec.name)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(spec, *args, **kwargs)
+    monkeypatch.setattr(ladder.runner, "run_experiment", interrupted)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").write_text("old results", encoding="utf-8")
+    first, second = write_toml(TINY, "a.toml"), write_toml(TINY.replace('"tiny"', '"tiny-b"', 1), "b.toml")
+    result = invoke("run", first, second, "--out", out, "--no-figures")
+    assert result.exit_code == 130
+    assert calls == ["tiny", "tiny-b"]
+    assert "interrupted" in result.stderr and "Traceback" not in result.stderr
+    assert (out / "results.json").read_text(encoding="utf-8") == "old results"
+    assert leftovers(out) == ["results.json"]
+
+
+def test_an_interrupt_while_writing_leaves_no_temporary_file(invoke, tiny_toml, tmp_path, monkeypatch):
+    def interrupt(fd):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(os, "fsync", interrupt)
+    out = tmp_path / "out"
+    result = invoke("run", tiny_toml, "--out", out, "--no-figures")
+    assert result.exit_code == 130
+    assert leftovers(out) == []
+
+
+def test_plain_ladder_run_is_the_progression(invoke, monkeypatch):
+    import ladder.runner
+    names = []
+
+    class Ran:
+        def __init__(self, spec):
+            self.record = {"name": spec.name, "title": spec.title, "task": spec.task, "rungs": [],
+                           "claims": [], "dataset": {"name": spec.dataset.name, "n_train": 1, "n_test": 1}}
+
+    def fake(spec, seeds, device, listener, dataset=None):
+        names.append(spec.name)
+        return Ran(spec)
+    monkeypatch.setattr(ladder.runner, "run_experiment", fake)
+    assert invoke("run").exit_code == 0
+    assert names == ["circles", "sine", "spirals"]
+
+
+# -- list, --version ------------------------------------------------------------------------------
+def test_list_shows_every_experiment_dataset_feature_map_and_model(invoke):
+    from ladder.data import DATASETS
+    from ladder.features import FEATURES
+    from ladder.rungs import MODELS
+    result = invoke("list")
+    assert result.exit_code == 0
+    names = {line.split()[0] for line in result.stdout.splitlines() if line.strip()}
+    for section in ("experiments", "datasets", "feature maps", "models"):
+        assert section in result.stdout
+    expected = [*exp.builtin_names(), *DATASETS, *FEATURES, *MODELS]
+    assert {"circles", "sine", "spirals", "moons", "xor", "blobs", "linear", "line", "polynomial",
+            "logistic", "mlp", "stacked_linear", "cnn"} <= set(expected)
+    missing = [name for name in expected if name not in names]
+    assert not missing, missing
+    assert "Part 1, classification: two circles" in result.stdout
+
+
+def test_version(invoke):
+    result = invoke("--version")
+    assert result.exit_code == 0 and result.stdout.strip() == f"ladder {ladder.__version__}"
+
+
+# -- mistakes: one line, exit 2, no traceback, no results file -------------------------------------
+def edit(old: str, new: str) -> str:
+    assert old in TINY, old
+    return TINY.replace(old, new, 1)
+
+
+#: (case, TOML text or None for tiny.toml, extra CLI args, what the one error line must say)
+BAD_INPUT = [
+    ("unknown key", edit("epochs = 30", "epoch = 30"), [],
+     ["rungs[1] (mlp).train.epoch: unknown key", "valid keys: epochs, optimizer, lr"]),
+    ("unknown top-level key", edit('title = "a tiny ladder"', 'titel = "a tiny ladder"'), [],
+     ["titel: unknown key", "valid keys: name, title, story, dataset, rungs, claims"]),
+    ("wrong type", edit("epochs = 30", 'epochs = "thirty"'), [],
+     ["rungs[1] (mlp).train.epochs:", "valid integer"]),
+    ("negative epochs", edit("epochs = 30", "epochs = -30"), [],
+     ["rungs[1] (mlp).train.epochs:", "greater than or equal to 1"]),
+    ("negative learning rate", edit("lr = 0.02", "lr = -0.02"), [],
+     ["rungs[1] (mlp).train.lr:", "greater than 0"]),
+    ("unknown optimizer", edit('optimizer = "adam"', 'optimizer = "rmsprop"'), [],
+     ["rungs[1] (mlp).train.optimizer:", "'sgd' or 'adam'"]),
+    ("unknown dataset", edit('name = "circles"', 'name = "circlez"'), [],
+     ["dataset.name: unknown dataset 'circlez'", "circles, moons, spirals, xor, blobs, linear, sine, line"]),
+    ("unknown dataset parameter", edit("noise = 0.1", "noice = 0.1"), [],
+     ["dataset.noice: unknown parameter", "valid parameters: n, noise, factor, seed, test_size"]),
+    ("unknown model", edit('kind = "mlp"', 'kind = "transformer"'), [],
+     ["rungs[1] (mlp).model.kind: unknown model 'transformer'", "linear, logistic, mlp, stacked_linear, cnn"]),
+    ("unknown model parameter", edit("hidden = [8]", "hidden = [8], depth = 3"), [],
+     ["rungs[1] (mlp).model.depth: unknown parameter", "valid parameters: hidden, activation"]),
+    ("wrong type of model parameter", edit("hidden = [8]", 'hidden = "wide"'), [],
+     ["rungs[1] (mlp).model.hidden:", "valid list"]),
+    ("unknown feature map", edit('model = { kind = "logistic", backend = "sklearn" }',
+                                 'model = { kind = "logistic", backend = "sklearn" }\n'
+                                 'features = { kind = "fourier" }'), [],
+     ["rungs[0] (logreg).features.kind: unknown feature map 'fourier'", "polynomial, standardize"]),
+    ("wrong backend", edit('backend = "sklearn"', 'backend = "jax"'), [],
+     ["rungs[0] (logreg).model.backend: unknown backend", "'jax'", "sklearn, torch"]),
+    ("train on an sklearn rung", edit('model = { kind = "logistic", backend = "sklearn" }',
+                                      'model = { kind = "logistic", backend = "sklearn" }\n'
+                                      'train = { epochs = 5 }'), [],
+     ["rungs[0] (logreg).train: only PyTorch rungs", 'backend = "torch"']),
+    ("duplicate rung names", edit('name = "mlp"', 'name = "logreg"'), [],
+     ["rungs[1] (logreg).name: two rungs are called 'logreg'"]),
+    ("a model that does not do the task", edit('name = "circles"', 'name = "sine"'), [],
+     ["rungs[0] (logreg).model.kind: 'logistic' does not do regression"]),
+    ("claim on a missing rung", edit("logreg.test_accuracy", "svm.test_accuracy"), [],
+     ["claims[0].check: unknown rung 'svm'", "choose one of: logreg, mlp"]),
+    ("claim on a missing metric", edit("logreg.test_accuracy", "logreg.test_r2"), [],
+     ["claims[0].check (logreg): unknown metric 'test_r2'", "test_accuracy"]),
+    ("bad claim syntax", edit("logreg.test_accuracy < 0.8", "logreg.test_accuracy is below 0.8"), [],
+     ["claims[0].check: cannot read claim check", "<rung>.<metric> <op>"]),
+    ("no rungs", TINY.split("[[rungs]]")[0], [], ["rungs: missing required key"]),
+    ("malformed TOML", edit("[[rungs]]", "[[rungs]"), [], ["not valid TOML", "line"]),
+    ("--device bogus", None, ["--device", "bogus"], ["--device 'bogus'", "auto, cpu, cuda, mps"]),
+    ("an out folder below a file", None, ["--out", "{file}/sub"], ["--out", "cannot write there"]),
+    ("an out path that is a file", None, ["--out", "{file}"], ["--out", "cannot write there"]),
+]
+
+
+@pytest.fixture
+def a_file(tmp_path) -> Path:
+    path = tmp_path / "a-regular-file"
+    path.write_text("not a folder", encoding="utf-8")
+    return path
+
+
+def assert_one_clear_line(stderr: str, says: list[str]):
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("error: "), stderr
+    for text in says:
+        assert text in lines[0], (text, lines[0])
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("case, text, args, says", BAD_INPUT, ids=[c[0] for c in BAD_INPUT])
+def test_a_mistake_is_one_line_exit_2_and_no_results(invoke, tiny_toml, write_toml, a_file, tmp_path,
+                                                     case, text, args, says):
+    path = write_toml(text, "mine.toml") if text is not None else tiny_toml
+    out = tmp_path / "out"
+    args = [str(a).replace("{file}", str(a_file)) for a in args]
+    if "--out" not in args:
+        args += ["--out", str(out)]
+    result = invoke("run", path, *args)
+    assert result.exit_code == 2, (result.output, result.exception)
+    if text is not None:
+        says = [path.name, *says]
+    assert_one_clear_line(result.stderr, says)
+    assert result.stdout == ""  # nothing ran
+    assert leftovers(out) == []
+    assert a_file.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_unknown_experiment_name_lists_the_builtins(invoke, tmp_path):
+    result = invoke("run", "circels", "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert_one_clear_line(result.stderr, ["unknown experiment 'circels'", "circles, sine, spirals", ".toml"])
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_experiment_file_is_named(invoke, tmp_path):
+    result = invoke("run", tmp_path / "nope.toml")
+    assert result.exit_code == 2
+    assert_one_clear_line(result.stderr, ["nope.toml", "cannot read the experiment file"])
+
+
+def test_zero_seeds_is_refused(invoke, tiny_toml, tmp_path):
+    result = invoke("run", tiny_toml, "--seeds", "0", "--out", tmp_path / "out")
+    assert result.exit_code == 2 and "--seeds" in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == "" and leftovers(tmp_path / "out") == []
+
+
+def test_a_device_that_is_not_here_is_refused(invoke, tiny_toml):
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip("cuda is visible here")
+    result = invoke("run", tiny_toml, "--device", "cuda")
+    assert result.exit_code == 2
+    assert_one_clear_line(result.stderr, ["--device cuda", "--device auto or cpu"])
+
+
+def test_every_file_is_checked_before_anything_runs(invoke, write_toml, tmp_path):
+    good = write_toml(TINY, "good.toml")
+    bad = write_toml(edit("epochs = 30", "epochs = -1"), "bad.toml")
+    result = invoke("run", good, bad, "--out", tmp_path / "out")
+    assert result.exit_code == 2 and "bad.toml" in result.stderr
+    assert result.stdout == ""  # the good experiment was not trained first
+    assert leftovers(tmp_path / "out") == []
+
+
+def test_a_bad_dataset_value_names_the_file_and_the_key(invoke, write_toml, tmp_path):
+    path = write_toml(edit("n = 200", "n = -5"), "mine.toml")
+    result = invoke("run", path, "--out", tmp_path / "out")
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert_one_clear_line(result.stderr, ["mine.toml", "dataset.n", "at least"])
+    assert leftovers(tmp_path / "out") == []
+
+
+def test_a_bad_feature_degree_is_a_clear_error(invoke, write_toml, tmp_path):
+    path = write_toml(edit('model = { kind = "logistic", backend = "sklearn" }',
+                           'model = { kind = "logistic", backend = "sklearn" }\n'
+                           'features = { kind = "polynomial", degree = 0 }'))
+    result = invoke("run", path, "--out", tmp_path / "out")
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert_one_clear_line(result.stderr, ["spec.toml", "rungs[0] (logreg)", "degree"])
+    assert leftovers(tmp_path / "out") == []
+
+
+@pytest.mark.parametrize("backend", ["torch", "sklearn"])
+def test_an_unknown_activation_is_a_clear_error_not_a_traceback(invoke, write_toml, tmp_path, backend):
+    text = edit('hidden = [8], activation = "tanh"', f'hidden = [8], activation = "swish", backend = "{backend}"')
+    if backend == "sklearn":
+        text = text.replace("train = { epochs = 30, optimizer = \"adam\", lr = 0.02, batch_size = 32 }", "")
+    result = invoke("run", write_toml(text), "--out", tmp_path / "out")
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert_one_clear_line(result.stderr, ["spec.toml", "rungs[1] (mlp)", "activation", "relu"])
+    assert leftovers(tmp_path / "out") == []
+
+
+@pytest.mark.parametrize("value", ["true", '"30"'])
+def test_epochs_of_the_wrong_type_are_refused_not_converted(invoke, write_toml, value):
+    result = invoke("run", write_toml(edit("epochs = 30", f"epochs = {value}")))
+    assert result.exit_code == 2, result.output
+    assert_one_clear_line(result.stderr, ["spec.toml", "rungs[1] (mlp).train.epochs"])
+
+
+def test_a_rung_whose_training_diverges_is_reported_without_a_traceback(invoke, write_toml, tmp_path):
+    text = """
+    name = "diverges"
+    dataset = { name = "sine", n = 100 }
+
+    [[rungs]]
+    name = "line"
+    model = { kind = "linear", backend = "torch" }
+    train = { epochs = 50, optimizer = "sgd", lr = 100.0 }
+    """
+    result = invoke("run", write_toml(text), "--out", tmp_path / "out", "--no-figures")
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code in (0, 2), result.output
+    if result.exit_code == 2:
+        assert_one_clear_line(result.stderr, ["line"])
+    else:
+        line = read_results(tmp_path / "out")["experiments"][0]["rungs"][0]
+        assert line["metrics"]["final_loss"]["mean"] is None  # diverged: written as null
+
+
+def test_an_error_message_with_brackets_is_printed_as_written(invoke, write_toml):
+    # rich markup must not eat "[train]" or choke on "[/]" in a message
+    path = write_toml(edit('model = { kind = "logistic", backend = "sklearn" }',
+                           'model = { kind = "logistic", backend = "sklearn" }\ntrain = { epochs = 5 }'))
+    result = invoke("run", path)
+    assert result.exit_code == 2
+    assert "remove [train] or set" in result.stderr
+
+
+# -- the same mistakes as a user sees them: a real process -----------------------------------------
+ACCEPTANCE = {
+    "unknown experiment name": (None, ["run", "circels"], ["unknown experiment 'circels'"]),
+    "malformed TOML": (edit("[[rungs]]", "[[rungs]"), [], ["not valid TOML"]),
+    "unknown key": (edit("epochs = 30", "epoch = 30"), [], ["rungs[1] (mlp).train.epoch: unknown key"]),
+    "wrong type": (edit("epochs = 30", 'epochs = "thirty"'), [], ["rungs[1] (mlp).train.epochs:"]),
+    "negative epochs": (edit("epochs = 30", "epochs = -30"), [], ["rungs[1] (mlp).train.epochs:"]),
+    "claim on a missing rung": (edit("logreg.test_accuracy", "svm.test_accuracy"), [],
+                                ["claims[0].check: unknown rung 'svm'"]),
+    "--out on an unwritable path": (TINY, ["--out", "{file}/sub"], ["--out", "cannot write there"]),
+    "rich markup in a name": (None, ["run", "[/]"], ["unknown experiment '[/]'"]),
+}
+
+
+@pytest.fixture(scope="module")
+def real_processes(tmp_path_factory):
+    """Every ACCEPTANCE case, plus one run that succeeds, as real `ladder` processes, four at a time
+    (each pays the full start-up, which is most of its time)."""
+    running, finished = [], {}
+
+    def finish(case, process, folder):
+        stdout, stderr = process.communicate(timeout=300)
+        finished[case] = (process.returncode, stdout, stderr, folder)
+
+    for case, (text, args, says) in [*ACCEPTANCE.items(), ("success", (TINY, ["--strict"], []))]:
+        folder = tmp_path_factory.mktemp("process")
+        a_file = folder / "a-regular-file"
+        a_file.write_text("not a folder", encoding="utf-8")
+        if text is not None:
+            (folder / "mine.toml").write_text(text, encoding="utf-8")
+            args = ["run", "mine.toml", *args]
+        args = [a.replace("{file}", str(a_file)) for a in args]
+        if "--out" not in args:
+            args += ["--out", str(folder / "out")]
+        running.append((case, start_ladder(*args, cwd=folder), folder))
+        if len(running) == 4:
+            finish(*running.pop(0))
+    for item in running:
+        finish(*item)
+    return finished
+
+
+@pytest.mark.parametrize("case", ACCEPTANCE)
+def test_a_mistake_in_a_real_process_exits_2_without_a_traceback(case, real_processes):
+    text, args, says = ACCEPTANCE[case]
+    code, stdout, stderr, folder = real_processes[case]
+    if text is not None and "--out" not in args:
+        says = [*says, "mine.toml"]
+    assert code == 2, stderr
+    assert "Traceback" not in stderr
+    assert_one_clear_line(stderr, says)
+    assert stdout == ""
+    assert leftovers(folder / "out") == [] and not list(folder.rglob("results.json"))
+    assert not temporary_files(folder)
+    assert (folder / "a-regular-file").read_text(encoding="utf-8") == "not a folder"
+
+
+def test_a_real_run_exits_0_and_writes_results(real_processes):
+    code, stdout, stderr, folder = real_processes["success"]
+    assert code == 0, stderr
+    assert "Traceback" not in stderr
+    results = json.loads((folder / "out" / "results.json").read_text(encoding="utf-8"))
+    assert [c["holds"] for c in results["experiments"][0]["claims"]] == [True]
+    assert "1/1 claims hold" in stdout and not temporary_files(folder)

@@ -1,0 +1,236 @@
+"""THE training loop: forward, loss, backward, step, zero_grad — and what happens when a step is left out."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from ladder.models import MLP, LinearNet
+from ladder.train import device_available, pick_device, train
+
+
+def line_data(n=100):
+    """y = 2x + 1 on x ∈ [-1, 1]."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(n, 1, generator=g) * 2 - 1
+    return x, 2 * x + 1
+
+
+def blob_data(n=120, classes=3):
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(n) % classes
+    centres = torch.tensor([[2.0, 0.0], [-2.0, 0.0], [0.0, 2.0]])[:classes]
+    return centres[y] + 0.3 * torch.randn(n, 2, generator=g), y
+
+
+def fresh(cls=LinearNet, *args, seed=0, **kwargs):
+    torch.manual_seed(seed)
+    return cls(*args, **kwargs)
+
+
+def test_loss_decreases_on_a_line():
+    X, y = line_data()
+    model = fresh(LinearNet, (1,), 1)
+    history = train(model, X, y, loss="mse", optimizer="sgd", lr=0.1, epochs=200)
+    assert len(history["loss"]) == 200
+    assert history["loss"][-1] < history["loss"][0] / 100
+    assert history["loss"][-1] < 1e-3
+    # it found the line
+    assert model.linear.weight.item() == pytest.approx(2.0, abs=0.05)
+    assert model.linear.bias.item() == pytest.approx(1.0, abs=0.05)
+
+
+def test_history_loss_is_the_mean_loss_of_each_epoch():
+    X, y = line_data()
+    model = fresh(LinearNet, (1,), 1)
+    with torch.no_grad():
+        before = nn.functional.mse_loss(model(X), y).item()
+    history = train(model, X, y, loss="mse", optimizer="sgd", lr=0.1, epochs=1)
+    # full batch: the epoch's loss is the loss before the single step
+    assert history["loss"][0] == pytest.approx(before, rel=1e-6)
+
+
+def test_cross_entropy_trains_a_three_class_classifier():
+    X, y = blob_data()
+    model = fresh(LinearNet, (2,), 3)
+    history = train(model, X, y, loss="cross_entropy", optimizer="adam", lr=0.05, epochs=100)
+    assert history["loss"][-1] < 0.1 < history["loss"][0]
+    assert (model(X).argmax(1) == y).float().mean() == 1.0
+
+
+def test_bce_with_logits_trains_a_binary_classifier():
+    X, y = blob_data(classes=2)
+    target = y.float()[:, None]
+    model = fresh(LinearNet, (2,), 1)
+    history = train(model, X, target, loss="bce", optimizer="adam", lr=0.05, epochs=100)
+    assert history["loss"][-1] < 0.05
+    assert ((model(X)[:, 0] > 0).long() == y).all()
+
+
+def count_forward_calls(model):
+    calls = []
+    model.register_forward_hook(lambda module, inputs, output: calls.append(len(inputs[0])))
+    return calls
+
+
+def test_full_batch_is_one_step_per_epoch_and_minibatches_are_many():
+    X, y = line_data(100)
+    full, mini = fresh(LinearNet, (1,), 1), fresh(LinearNet, (1,), 1)
+    full_calls, mini_calls = count_forward_calls(full), count_forward_calls(mini)
+    h_full = train(full, X, y, optimizer="sgd", lr=0.05, epochs=5, batch_size=None)
+    h_mini = train(mini, X, y, optimizer="sgd", lr=0.05, epochs=5, batch_size=32)
+    assert full_calls == [100] * 5
+    assert mini_calls == [32, 32, 32, 4] * 5
+    # more steps per epoch: further along after the same number of epochs
+    assert h_mini["loss"][-1] < h_full["loss"][-1]
+
+
+def test_a_batch_larger_than_the_data_is_the_full_batch():
+    X, y = line_data(50)
+    a, b = fresh(LinearNet, (1,), 1), fresh(LinearNet, (1,), 1)
+    assert train(a, X, y, epochs=3, batch_size=1000) == train(b, X, y, epochs=3, batch_size=None)
+
+
+def test_forgetting_zero_grad_lets_gradients_pile_up():
+    """With lr = 0 nothing moves, so after k steps without zero_grad the gradient is exactly k·g."""
+    X, y = line_data()
+    model = fresh(LinearNet, (1,), 1)
+    nn.functional.mse_loss(model(X), y).backward()
+    g = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    train(model, X, y, optimizer="sgd", lr=0.0, epochs=3, zero_grad=False)
+    for p, gp in zip(model.parameters(), g):
+        torch.testing.assert_close(p.grad, 3 * gp)
+
+
+def test_zero_grad_leaves_no_gradient_behind():
+    X, y = line_data()
+    model = fresh(LinearNet, (1,), 1)
+    train(model, X, y, optimizer="sgd", lr=0.1, epochs=3)
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_forgetting_zero_grad_trains_worse():
+    X, y = line_data()
+    good = train(fresh(LinearNet, (1,), 1), X, y, optimizer="sgd", lr=0.05, epochs=100, batch_size=20)
+    bad = train(fresh(LinearNet, (1,), 1), X, y, optimizer="sgd", lr=0.05, epochs=100, batch_size=20,
+                zero_grad=False)
+    assert bad["loss"] != good["loss"]
+    assert bad["loss"][-1] > 10 * good["loss"][-1]
+
+
+def test_same_seed_same_history():
+    X, y = blob_data()
+    runs = [train(fresh(MLP, (2,), 3, hidden=(16,)), X, y, loss="cross_entropy", epochs=20,
+                  batch_size=16, seed=7) for _ in range(2)]
+    assert runs[0] == runs[1]
+    other = train(fresh(MLP, (2,), 3, hidden=(16,)), X, y, loss="cross_entropy", epochs=20,
+                  batch_size=16, seed=8)
+    assert other["loss"] != runs[0]["loss"]  # the seed drives the minibatch order
+
+
+def test_training_does_not_touch_the_global_random_state():
+    X, y = blob_data()
+    model = fresh(MLP, (2,), 3, hidden=(8,))
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    train(model, X, y, loss="cross_entropy", epochs=3, batch_size=16)
+    torch.testing.assert_close(torch.rand(3), expected)
+
+
+def test_sgd_and_adam_are_different_optimizers():
+    X, y = line_data()
+    sgd = train(fresh(LinearNet, (1,), 1), X, y, optimizer="sgd", lr=0.01, epochs=10)
+    adam = train(fresh(LinearNet, (1,), 1), X, y, optimizer="adam", lr=0.01, epochs=10)
+    assert sgd["loss"][0] == adam["loss"][0]  # same start
+    assert sgd["loss"][1:] != adam["loss"][1:]
+
+
+def test_weight_decay_shrinks_the_weights():
+    X, y = line_data()
+    plain, decayed = fresh(LinearNet, (1,), 1), fresh(LinearNet, (1,), 1)
+    train(plain, X, y, optimizer="sgd", lr=0.1, epochs=200)
+    train(decayed, X, y, optimizer="sgd", lr=0.1, epochs=200, weight_decay=0.5)
+    assert abs(decayed.linear.weight.item()) < abs(plain.linear.weight.item()) - 0.1
+
+
+def test_callback_is_called_once_per_epoch_with_the_history_so_far():
+    X, y = line_data()
+    model = fresh(LinearNet, (1,), 1)
+    seen = []
+
+    def callback(epoch, history, m):
+        assert m is model
+        seen.append((epoch, len(history["loss"])))
+    train(model, X, y, epochs=7, callback=callback)
+    assert seen == [(e, e + 1) for e in range(7)]
+
+
+def test_evaluate_is_recorded_every_epoch_in_eval_mode_without_gradients():
+    X, y = line_data()
+    model = nn.Sequential(nn.Linear(1, 8), nn.Dropout(0.5), nn.Linear(8, 1))
+    modes = []
+
+    def evaluate(m):
+        modes.append((m.training, torch.is_grad_enabled()))
+        with torch.no_grad():
+            return {"val_mse": nn.functional.mse_loss(m(X), y).item(), "epoch_marker": len(modes)}
+    history = train(model, X, y, epochs=5, evaluate=evaluate)
+    assert history["epoch_marker"] == [1, 2, 3, 4, 5]
+    assert len(history["val_mse"]) == 5
+    assert modes == [(False, False)] * 5
+    assert not model.training  # the model is handed back in eval mode
+
+
+def test_transform_is_applied_to_each_batch():
+    X, y = line_data(40)
+    raw = (X * 100).to(torch.int16)  # a stand-in for pixels stored compactly
+    seen = []
+
+    def transform(xb):
+        seen.append(xb.dtype)
+        return xb.float() / 100
+    model = fresh(LinearNet, (1,), 1)
+    history = train(model, raw, y, epochs=2, batch_size=16, transform=transform)
+    assert seen == [torch.int16] * 6
+    assert all(math.isfinite(v) for v in history["loss"])
+    assert raw.dtype == torch.int16  # the stored data is not converted in place
+
+
+def test_onecycle_schedule_is_an_option_of_the_same_loop():
+    X, y = line_data()
+    history = train(fresh(LinearNet, (1,), 1), X, y, optimizer="sgd", lr=0.2, epochs=50, batch_size=25,
+                    schedule="onecycle")
+    assert history["loss"][-1] < history["loss"][0] / 10
+    with pytest.raises(ValueError, match="onecycle"):
+        train(fresh(LinearNet, (1,), 1), X, y, schedule="cosine")
+
+
+def test_zero_epochs_changes_nothing_and_negative_epochs_are_refused():
+    X, y = line_data()
+    model = fresh(LinearNet, (1,), 1)
+    before = [p.clone() for p in model.parameters()]
+    assert train(model, X, y, epochs=0) == {"loss": []}
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    with pytest.raises(ValueError, match="epochs"):
+        train(model, X, y, epochs=-1)
+    with pytest.raises(ValueError, match="batch_size"):
+        train(model, X, y, batch_size=0)
+
+
+def test_autocast_bf16_still_learns_on_cpu():
+    X, y = blob_data()
+    model = fresh(LinearNet, (2,), 3)
+    history = train(model, X, y, loss="cross_entropy", lr=0.05, epochs=60, autocast=True)
+    assert history["loss"][-1] < history["loss"][0] / 5
+
+
+def test_auto_device_is_cuda_then_mps_then_cpu():
+    expected = "cuda" if torch.cuda.is_available() else (
+        "mps" if torch.backends.mps.is_available() else "cpu")
+    assert pick_device("auto").type == expected
+    assert pick_device("cpu") == torch.device("cpu")
+    assert device_available(torch.device("cpu"))
+    assert device_available(torch.device("cuda")) == torch.cuda.is_available()
