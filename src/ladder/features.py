@@ -9,7 +9,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.decomposition import PCA
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, PolynomialFeatures, StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 
@@ -26,8 +26,14 @@ def polynomial(degree: int = 2, scale: bool = True):
 
 
 def standardize():
-    """Each feature shifted to mean 0 and scaled to standard deviation 1."""
-    return StandardScaler()
+    """Each feature shifted to mean 0 and scaled to standard deviation 1 (as float32)."""
+    # Pixels arrive as uint8, which scikit-learn would widen to float64: float32 keeps a linear
+    # model on 60,000 images twice as fast, with the same accuracy.
+    return make_pipeline(FunctionTransformer(_float32), StandardScaler())
+
+
+def _float32(X):
+    return np.asarray(X, dtype=np.float32)
 
 
 def pca(n_components: int = 2, scale: bool = True):
@@ -212,7 +218,8 @@ class ImageFeatures(TransformerMixin, BaseEstimator):
         X = validate_data(self, X, reset=False)
         images = X.reshape(len(X), *self.image_size_)
         top = self.pixel_type(self.pixel_max_)
-        out = np.empty((len(X), len(self._feature_names())))
+        # float32 is plenty for the linear model that follows, and halves its fitting time.
+        out = np.empty((len(X), len(self._feature_names())), dtype=np.float32)
         for rows in _chunks(len(X)):
             out[rows] = self._features(np.divide(images[rows], top, dtype=self.pixel_type))
         return out
