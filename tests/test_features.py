@@ -81,8 +81,13 @@ def test_default_hog_on_28x28_gives_3x3_blocks_of_2x2_cells_of_9_bins():
 
 def test_hog_refuses_images_too_small_for_one_block(digits):
     with pytest.raises(ValueError, match="pixels_per_cell"):
-        HogFeatures().fit(digits[0])  # 8×8 images, 7×7 cells: one cell, no 2×2 block
+        HogFeatures(pixels_per_cell=7).fit(digits[0])  # 8×8 images, 7×7 cells: one cell, no 2×2 block
     assert HogFeatures(pixels_per_cell=4, cells_per_block=1).fit_transform(digits[0]).shape[1] == 36
+
+
+def test_default_hog_cells_are_a_quarter_of_the_image_so_digits_get_324_features_too(digits):
+    phi = HogFeatures().fit(digits[0])
+    assert phi.cell_size_ == 2 and phi.transform(digits[0]).shape[1] == 324
 
 
 @pytest.mark.parametrize("degree, expected", [(2, 5), (6, 27)])

@@ -103,6 +103,9 @@ def _number(value: float) -> str:
 
 
 def print_claims(experiment: dict) -> None:
+    for rung in experiment["rungs"]:
+        for note in rung.get("notes", []):
+            console.print(f" [dim]note ({rung['name']}): {escape(note)}[/]", highlight=False)
     for claim in experiment["claims"]:
         mark = "[green]✓[/]" if claim["holds"] else "[red]✗[/]"
         console.print(f" {mark} {claim['text']}  [dim]({claim['check']}; value {_number(claim['value'])})[/]",

@@ -7,9 +7,11 @@ a time and nothing is drawn that is not saved.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Callable, Iterator
 
+from sklearn.exceptions import ConvergenceWarning
 from torch import nn
 
 from . import plots
@@ -118,7 +120,11 @@ def draw_all(runs, folder: Path, on_figure: Callable[[str], None] = lambda title
         run.record["figures"] = []
     for record, slug, title, draw in jobs:
         name = f"{record['name']}-{slug}.png" if record else f"{slug}.png"
-        save_figure(draw(), folder / name)
+        with warnings.catch_warnings():
+            # A figure's helper model (the PCA-plane classifier) may stop at max_iter: the picture stands.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            figure = draw()
+        save_figure(figure, folder / name)
         entry = {"file": f"{folder.name}/{name}", "title": title}
         (record["figures"] if record else summary).append(entry)
         on_figure(title)

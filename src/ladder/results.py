@@ -82,7 +82,7 @@ def read_results(out: str | Path) -> dict:
 def save_figure(figure, path: Path, dpi: int = 110) -> None:
     """A matplotlib Figure as a PNG, written atomically."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    figure.savefig(buffer, format="png", dpi=dpi)  # layouts are constrained: no second "tight" pass
     write_atomic(path, buffer.getvalue())
 
 

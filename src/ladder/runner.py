@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,6 +43,7 @@ class RungRun:
     n_params: int | None
     estimator: object = field(repr=False, default=None)
     test_predictions: np.ndarray | None = field(repr=False, default=None)
+    notes: list[str] = field(default_factory=list)  # warnings raised while fitting
 
 
 def count_features(estimator, dataset) -> int:
@@ -104,8 +106,12 @@ def run_rung(rung: RungSpec, dataset, seed: int, device: str = "auto",
     if "eval_set" in accepts and model is estimator:  # a test curve needs the model to see raw inputs
         fit_params["eval_set"] = (X_test, dataset.y_test)
     start = time.perf_counter()
-    seen_train = _fit(estimator, X_train, dataset.y_train, fit_params)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        seen_train = _fit(estimator, X_train, dataset.y_train, fit_params)
     seconds = time.perf_counter() - start
+    # A warning (lbfgs stopping at max_iter, say) belongs in the results, not scrolled past on stderr.
+    notes = list(dict.fromkeys(str(w.message).strip().splitlines()[0] for w in caught))
     test_predictions = estimator.predict(X_test)
     metrics = {**score(dataset.task, model.predict(seen_train), dataset.y_train, "train"),
                **score(dataset.task, test_predictions, dataset.y_test, "test")}
@@ -117,7 +123,7 @@ def run_rung(rung: RungSpec, dataset, seed: int, device: str = "auto",
     if dataset.task == "classification" and X_train.shape[1] == 2:
         metrics["boundary_linearity"] = boundary_linearity(estimator, X_train)
     run = RungRun(metrics, seconds, history, count_features(estimator, dataset), count_params(estimator),
-                  estimator, test_predictions)
+                  estimator, test_predictions, notes)
     run.metrics.update(n_features=run.n_features, fit_seconds=seconds)
     if run.n_params is not None:
         run.metrics["n_params"] = run.n_params
@@ -188,6 +194,9 @@ def _rung_record(spec: ExperimentSpec, rung: RungSpec, runs: list[RungRun]) -> d
         record["features"] = rung.features.model_dump()
     if rung.swept:
         record["sweep"] = rung.swept
+    notes = list(dict.fromkeys(note for r in runs for note in r.notes))
+    if notes:
+        record["notes"] = notes
     if history:
         record["history"] = history
     return record

@@ -9,7 +9,7 @@ from ..errors import LadderError
 from .spec import ExperimentSpec, load, validate
 
 #: The course's progression, in order: what a plain `ladder run` runs.
-PROGRESSION = ["circles", "sine", "spirals"]
+PROGRESSION = ["circles", "sine", "spirals", "mnist"]
 
 
 def builtin_names() -> list[str]:
