@@ -22,7 +22,9 @@ test: $(BIN)/ladder
 	$(BIN)/python -m pytest -q
 
 bench: $(BIN)/ladder
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/bench_toys.py
+	$(BIN)/python benchmarks/bench_mnist.py
+	$(BIN)/python benchmarks/bench_report.py
 
 clean:
 	rm -rf $(VENV) runs

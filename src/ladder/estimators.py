@@ -125,7 +125,8 @@ class _TorchEstimator(BaseEstimator):
     def _logits(self, X: torch.Tensor) -> torch.Tensor:
         """Raw outputs for inputs already on the device, in chunks to bound memory."""
         self.module_.eval()
-        with torch.no_grad():
+        use_bf16 = self.autocast and self.device_.type in ("cpu", "cuda")  # as in training
+        with torch.no_grad(), torch.autocast(self.device_.type, dtype=torch.bfloat16, enabled=use_bf16):
             return torch.cat([self.module_(self._transform(X[i:i + PREDICT_CHUNK])).float()
                               for i in range(0, len(X), PREDICT_CHUNK)])
 

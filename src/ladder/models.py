@@ -90,9 +90,11 @@ class SimpleCNN(nn.Module):
         self.fc2 = nn.Linear(128, n_outputs)
 
     def features(self, x):
-        """The two conv blocks: (n, 1, H, W) → (n, 32, H/4, W/4)."""
-        x = self.pool(torch.relu(self.conv1(x)))
-        return self.pool(torch.relu(self.conv2(x)))
+        """The two conv blocks, conv → ReLU → max-pool each: (n, 1, H, W) → (n, 32, H/4, W/4)."""
+        # ReLU and max-pool commute (both are monotone), so pooling first gives the same outputs
+        # and gradients while the ReLU touches a quarter of the values: a faster step on CPU.
+        x = torch.relu(self.pool(self.conv1(x)))
+        return torch.relu(self.pool(self.conv2(x)))
 
     def forward(self, x):
         if x.dim() == 3:  # (n, H, W) → (n, 1, H, W)
