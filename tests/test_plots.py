@@ -373,7 +373,11 @@ def test_confusion_matrix_counts_every_test_digit(digits, digit_models):
     axes = _image_axes(fig)
     assert len(axes) == 2
     for ax, (name, est) in zip(axes, models.items()):
-        assert ax.images[0].get_array().sum() == len(digits.y_test)
+        counts = np.expm1(np.asarray(ax.images[0].get_array())).round()  # colour is log(1 + count)
+        assert counts.sum() == len(digits.y_test)
+        diagonal = {(round(t.get_position()[0]), round(t.get_position()[1])): int(t.get_text()) for t in ax.texts}
+        assert all(diagonal[(k, k)] == counts[k, k] for k in range(len(counts)))  # every diagonal is labelled
+        assert all(counts[i, j] >= 10 for (j, i) in diagonal if i != j)  # and only big confusions besides
         assert f"test acc {_test_accuracy(est, digits):.3f}" in ax.get_title()
 
 

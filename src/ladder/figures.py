@@ -114,8 +114,8 @@ def draw_all(runs, folder: Path, on_figure: Callable[[str], None] = lambda title
 
     folder.mkdir(parents=True, exist_ok=True)
     jobs = [(run.record, slug, title, draw) for run in runs for slug, title, draw in experiment_figures(run)]
-    summary: list[dict] = []
     jobs += [(None, slug, title, draw) for slug, title, draw in summary_figures(runs)]
+    summary: list[dict] = []
     for run in runs:
         run.record["figures"] = []
     for record, slug, title, draw in jobs:

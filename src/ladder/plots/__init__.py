@@ -11,7 +11,7 @@ Images: `sample_digits`, `linear_templates`, `cnn_filters`, `templates_vs_filter
 from .images import (cnn_activation_maps, cnn_activations, cnn_filter_weights, cnn_filters, confusion,
                      edge_maps, gradient_magnitude, linear_templates, linear_weights, misclassified,
                      sample_digits, templates_vs_filters)
-from .projections import PCARegions, Projection, pca_decision_regions, projections
+from .projections import PCARegions, Projection, pca_decision_regions, projections, tsne_embedding
 from .toys import dataset, decision_boundaries, hidden_units, regression_fits, true_function
 from .training import (accuracy_per_epoch, best_rungs, final_accuracy_bars, full_picture, mean_curve,
                        rung_family, training_curves)
@@ -23,5 +23,5 @@ __all__ = [
     "sample_digits", "linear_templates", "linear_weights", "cnn_filters", "cnn_filter_weights",
     "templates_vs_filters", "cnn_activations", "cnn_activation_maps", "edge_maps",
     "gradient_magnitude", "misclassified", "confusion",
-    "projections", "pca_decision_regions", "Projection", "PCARegions",
+    "projections", "pca_decision_regions", "tsne_embedding", "Projection", "PCARegions",
 ]

@@ -59,12 +59,27 @@ def _class_legend(fig, ax, y):
                handletextpad=0.1, columnspacing=0.9, frameon=False)
 
 
-def projections(ds, n: int = 2000, seed: int = 0, tsne: bool = True, tsne_iter: int = 500) -> Projection:
+def tsne_embedding(ds, n: int = 2000, seed: int = 0, tsne_iter: int = 500) -> np.ndarray:
+    """t-SNE coordinates (n, 2) of the first `n` training digits: the slow part of `projections`.
+
+    `tsne_iter` optimisation steps, the first 250 of them spent pulling clusters apart, 500 being
+    enough for the picture to settle. Computed on 50 PCA components: the same picture as on raw
+    pixels, several times faster.
+    """
+    X, _ = _train_subset(ds, n)
+    X50 = PCA(n_components=min(50, *X.shape), random_state=seed).fit_transform(X)
+    # angle 0.8: a coarser Barnes-Hut approximation, a quarter faster, the same picture at this size
+    return TSNE(n_components=2, init="pca", perplexity=min(30.0, (len(X) - 1) / 3),
+                max_iter=max(250, tsne_iter), angle=0.8, random_state=seed).fit_transform(X50)
+
+
+def projections(ds, n: int = 2000, seed: int = 0, tsne: bool = True, tsne_iter: int = 500,
+                embedding: np.ndarray | None = None) -> Projection:
     """PCA (and, with `tsne`, t-SNE) projections of the first `n` training digits coloured by
     class; the PCA panel's title gives the variance its two components explain.
 
-    t-SNE is the slow part (seconds for 2,000 digits): `tsne_iter` optimisation steps, the first
-    250 of them spent pulling clusters apart, 500 being enough for the picture to settle.
+    t-SNE takes seconds for 2,000 digits: pass `embedding` (from `tsne_embedding`) when it was
+    computed beforehand, for example in the background while other figures were drawn.
     """
     X, y = _train_subset(ds, n)
     pca = _pca(X, seed)
@@ -75,11 +90,7 @@ def projections(ds, n: int = 2000, seed: int = 0, tsne: bool = True, tsne_iter: 
     ax.set(xlabel="PC 1", ylabel="PC 2", xticks=[], yticks=[],
            title=f"PCA: 2 components explain {explained:.1%}\nof the pixel variance")
     if tsne:
-        # t-SNE on 50 PCA components: the same picture as on raw pixels, several times faster.
-        X50 = PCA(n_components=min(50, *X.shape), random_state=seed).fit_transform(X)
-        # angle 0.8: a coarser Barnes-Hut approximation, a quarter faster, the same picture at this size
-        Z = TSNE(n_components=2, init="pca", perplexity=min(30.0, (len(X) - 1) / 3),
-                 max_iter=max(250, tsne_iter), angle=0.8, random_state=seed).fit_transform(X50)
+        Z = embedding if embedding is not None else tsne_embedding(ds, n, seed, tsne_iter)
         _scatter_digits(axes[0, 1], Z, y)
         axes[0, 1].set(xticks=[], yticks=[], title=f"t-SNE of {len(X)} training digits")
     _class_legend(fig, ax, y)
