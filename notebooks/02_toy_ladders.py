@@ -31,7 +31,7 @@
 # %%
 # %matplotlib inline
 from ladder import plots
-from ladder.cli import print_claims, results_table
+from ladder.tables import claims_summary, results_table
 from ladder.experiments import resolve
 from ladder.runner import run_experiment
 from rich import print as rprint
@@ -41,7 +41,7 @@ def run(name):
     """Run a built-in experiment with seed 0; show its table and its claims, ✓ or ✗."""
     result = run_experiment(resolve(name), seeds=[0])
     rprint(results_table(result.record))
-    print_claims(result.record)
+    rprint(claims_summary(result.record))
     return result
 
 

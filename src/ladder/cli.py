@@ -17,6 +17,7 @@ from rich.table import Table
 
 from . import __version__
 from .errors import LadderError
+from .tables import claims_summary, results_table
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="ladder: why deep learning works, shown by real and measured experiments.")
@@ -64,60 +65,20 @@ class ProgressListener:
         self.progress.remove_task(self.task)
 
 
-def _fmt(summary: dict | None, digits: int = 3) -> str:
-    if summary is None:
-        return "–"
-    text = f"{summary['mean']:.{digits}f}"
-    return text + (f" ±{summary['std']:.{digits}f}" if len(summary["values"]) > 1 else "")
-
-
-def results_table(experiment: dict) -> Table:
-    """The terminal table of one experiment: one row per rung, metrics as mean ± std over seeds."""
-    data = experiment["dataset"]
-    fallback = f", in place of {data['fallback_for']}" if data.get("fallback_for") else ""
-    sizes = (f"{data['n_train']} points, scored on the points it was fitted on" if data.get("test_is_train")
-             else f"{data['n_train']} train, {data['n_test']} test")
-    table = Table(title=f"{experiment['title'] or experiment['name']}  [dim]({data['name']}{fallback}: {sizes})[/]",
-                  title_justify="left")
-    table.add_column("rung", no_wrap=True)
-    table.add_column("backend", no_wrap=True)
-    table.add_column("features", justify="right")
-    table.add_column("params", justify="right")
-    keys = (["train_accuracy", "test_accuracy"] if experiment["task"] == "classification"
-            else ["train_r2", "test_r2", "test_mse"])
-    for key in keys:
-        table.add_column(key.replace("_", " ").replace("accuracy", "acc"), justify="right", no_wrap=True)
-    table.add_column("fit s", justify="right", no_wrap=True)
-    for rung in experiment["rungs"]:
-        params = "–" if rung["n_params"] is None else f"{rung['n_params']:,}"
-        table.add_row(rung["name"], rung["backend"], str(rung["n_features"]), params,
-                      *(_fmt(rung["metrics"].get(k)) for k in keys), _fmt(rung["fit_seconds"], 2))
-    return table
-
-
-def _number(value: float) -> str:
-    """7850.0 → "7,850"; 0.98765 → "0.9877"."""
-    if value is not None and float(value).is_integer() and abs(value) >= 1000:
-        return f"{int(value):,}"
-    return f"{value:.4g}"
-
-
-def print_claims(experiment: dict) -> None:
-    for rung in experiment["rungs"]:
-        for note in rung.get("notes", []):
-            console.print(f" [dim]note ({rung['name']}): {escape(note)}[/]", highlight=False)
-    for claim in experiment["claims"]:
-        mark = "[green]✓[/]" if claim["holds"] else "[red]✗[/]"
-        console.print(f" {mark} {claim['text']}  [dim]({claim['check']}; value {_number(claim['value'])})[/]",
-                      highlight=False)
-
-
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), console=console, transient=True)
 
 
-@app.command()
+RUN_EXAMPLES = """\b
+Examples:
+  ladder run                                  # the whole progression
+  ladder run circles sine --seeds 3 --out runs/demo
+  ladder run my_ladder.toml --strict          # your own experiment file
+"""
+
+
+@app.command(epilog=RUN_EXAMPLES)
 @user_errors
 def run(
     experiments: Annotated[Optional[list[str]], typer.Argument(
@@ -156,7 +117,7 @@ def run(
     records = [r.record for r in runs]
     for record in records:
         console.print(results_table(record))
-        print_claims(record)
+        console.print(claims_summary(record))
         console.print()
     timings = {"experiments": time.perf_counter() - started}
     results = {"schema": SCHEMA, "ladder_version": __version__, "device": resolved.type,

@@ -1,0 +1,64 @@
+"""What `ladder run` prints, as rich renderables a notebook can print too: the results table and the claims."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+
+def _fmt(summary: dict | None, digits: int = 3) -> str:
+    """mean ± std over seeds (the std only when there are several); "–" for a missing value."""
+    if summary is None or summary.get("mean") is None:
+        return "–"
+    text = f"{summary['mean']:.{digits}f}"
+    return text + (f" ±{summary['std']:.{digits}f}" if len(summary["values"]) > 1 else "")
+
+
+def _number(value: float | None) -> str:
+    """7850.0 → "7,850"; 0.98765 → "0.9877"; None (diverged) → "null"."""
+    if value is None:
+        return "null"
+    if float(value).is_integer() and abs(value) >= 1000:
+        return f"{int(value):,}"
+    return f"{value:.4g}"
+
+
+def results_table(experiment: dict) -> Table:
+    """The table of one experiment: one row per rung, metrics as mean ± std over seeds."""
+    data = experiment["dataset"]
+    fallback = f", in place of {data['fallback_for']}" if data.get("fallback_for") else ""
+    sizes = (f"{data['n_train']} points, scored on the points it was fitted on" if data.get("test_is_train")
+             else f"{data['n_train']} train, {data['n_test']} test")
+    title = Text(experiment["title"] or experiment["name"])
+    title.append(f"  ({data['name']}{fallback}: {sizes})", style="dim")
+    table = Table(title=title, title_justify="left")
+    table.add_column("rung", no_wrap=True)
+    table.add_column("backend", no_wrap=True)
+    table.add_column("features", justify="right")
+    table.add_column("params", justify="right")
+    keys = (["train_accuracy", "test_accuracy"] if experiment["task"] == "classification"
+            else ["train_r2", "test_r2", "test_mse"])
+    for key in keys:
+        table.add_column(key.replace("_", " ").replace("accuracy", "acc"), justify="right", no_wrap=True)
+    table.add_column("fit s", justify="right", no_wrap=True)
+    for rung in experiment["rungs"]:
+        params = "–" if rung["n_params"] is None else f"{rung['n_params']:,}"
+        table.add_row(Text(rung["name"]), rung["backend"], str(rung["n_features"]), params,
+                      *(_fmt(rung["metrics"].get(k)) for k in keys), _fmt(rung["fit_seconds"], 2))
+    return table
+
+
+def claims_summary(experiment: dict) -> Group:
+    """Each rung's notes (warnings while fitting), then each claim with ✓ (holds) or ✗ (fails)."""
+    lines = []
+    for rung in experiment["rungs"]:
+        for note in rung.get("notes", []):
+            lines.append(Text(f" note ({rung['name']}): {note}", style="dim"))
+    for claim in experiment["claims"]:
+        line = Text(" ")
+        line.append("✓" if claim["holds"] else "✗", style="green" if claim["holds"] else "red")
+        line.append(f" {claim['text']}  ")
+        line.append(f"({claim['check']}; value {_number(claim['value'])})", style="dim")
+        lines.append(line)
+    return Group(*lines)
