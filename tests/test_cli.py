@@ -320,7 +320,7 @@ def test_plain_ladder_run_is_the_progression(invoke, monkeypatch):
         return Ran(spec)
     monkeypatch.setattr(ladder.runner, "run_experiment", fake)
     assert invoke("run").exit_code == 0
-    assert names == ["circles", "sine", "spirals"]
+    assert names == ["circles", "sine", "spirals", "mnist"]
 
 
 # -- list, --version ------------------------------------------------------------------------------

@@ -77,9 +77,9 @@ def test_every_builtin_experiment_validates(name):
     assert spec.title and spec.rungs
 
 
-def test_the_progression_is_circles_sine_spirals():
-    assert exp.PROGRESSION == ["circles", "sine", "spirals"]
-    assert exp.builtin_names()[:3] == ["circles", "sine", "spirals"]
+def test_the_progression_is_circles_sine_spirals_mnist():
+    assert exp.PROGRESSION == ["circles", "sine", "spirals", "mnist"]
+    assert exp.builtin_names()[:4] == ["circles", "sine", "spirals", "mnist"]
 
 
 def rung(spec, name):
