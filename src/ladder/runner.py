@@ -111,7 +111,7 @@ def run_rung(rung: RungSpec, dataset, seed: int, device: str = "auto",
         seen_train = _fit(estimator, X_train, dataset.y_train, fit_params)
     seconds = time.perf_counter() - start
     # A warning (lbfgs stopping at max_iter, say) belongs in the results, not scrolled past on stderr.
-    notes = list(dict.fromkeys(str(w.message).strip().splitlines()[0] for w in caught))
+    notes = list(dict.fromkeys(str(w.message).strip().splitlines()[0].rstrip(":") for w in caught))
     test_predictions = estimator.predict(X_test)
     metrics = {**score(dataset.task, model.predict(seen_train), dataset.y_train, "train"),
                **score(dataset.task, test_predictions, dataset.y_test, "test")}
