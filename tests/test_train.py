@@ -234,3 +234,11 @@ def test_auto_device_is_cuda_then_mps_then_cpu():
     assert pick_device("cpu") == torch.device("cpu")
     assert device_available(torch.device("cpu"))
     assert device_available(torch.device("cuda")) == torch.cuda.is_available()
+
+
+def test_bf16_autocast_is_used_only_where_the_hardware_has_it():
+    from ladder.train import bf16_supported
+
+    assert bf16_supported(torch.device("cuda")) is True
+    assert bf16_supported(torch.device("mps")) is False
+    assert bf16_supported(torch.device("cpu")) == bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())

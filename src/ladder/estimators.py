@@ -16,7 +16,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .models import MODULES, count_parameters
-from .train import pick_device, train
+from .train import bf16_supported, pick_device, train
 
 # Rows per forward pass when predicting: bounds memory, and on CPU a CNN's activations for
 # ~1,000 images still fit in cache (8,192 took twice as long on 10,000 MNIST test images).
@@ -125,7 +125,7 @@ class _TorchEstimator(BaseEstimator):
     def _logits(self, X: torch.Tensor) -> torch.Tensor:
         """Raw outputs for inputs already on the device, in chunks to bound memory."""
         self.module_.eval()
-        use_bf16 = self.autocast and self.device_.type in ("cpu", "cuda")  # as in training
+        use_bf16 = self.autocast and bf16_supported(self.device_)  # as in training
         with torch.no_grad(), torch.autocast(self.device_.type, dtype=torch.bfloat16, enabled=use_bf16):
             return torch.cat([self.module_(self._transform(X[i:i + PREDICT_CHUNK])).float()
                               for i in range(0, len(X), PREDICT_CHUNK)])

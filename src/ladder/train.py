@@ -37,6 +37,21 @@ def device_available(device: torch.device) -> bool:
     return device.type == "cpu"
 
 
+def bf16_supported(device: torch.device) -> bool:
+    """Whether bf16 autocast speeds this device up: CUDA, or a CPU with native bf16 (AVX512-BF16/AMX).
+
+    Elsewhere bf16 is emulated and slower than float32, so `autocast=True` quietly stays float32.
+    """
+    if device.type == "cuda":
+        return True
+    if device.type != "cpu":
+        return False
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
 def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, loss: str = "mse",
           optimizer: str = "adam", lr: float = 1e-3, epochs: int = 100, batch_size: int | None = None,
           weight_decay: float = 0.0, schedule: str | None = None, zero_grad: bool = True,
@@ -72,7 +87,7 @@ def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, loss: str = "ms
     elif schedule is not None:
         raise ValueError(f"unknown schedule {schedule!r}; choose 'onecycle' or leave it out")
     shuffle = torch.Generator().manual_seed(seed)
-    use_bf16 = autocast and device.type in ("cpu", "cuda")
+    use_bf16 = autocast and bf16_supported(device)
     opt.zero_grad(set_to_none=True)
     history: dict[str, list[float]] = {"loss": []}
 
