@@ -175,7 +175,6 @@ def reference_features(image: np.ndarray) -> list[float]:
     height, width = image.shape
     pixels = [image[r, c] for r in range(height) for c in range(width)]
     total, mean = sum(pixels), sum(pixels) / len(pixels)
-    ink = image > 0.5
 
     def d_row(r, c):
         return image[r + 1, c] - image[r - 1, c] if 0 < r < height - 1 else 0.0

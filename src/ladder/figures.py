@@ -35,10 +35,6 @@ def _first(run, kind, raw_inputs_only=True):
     return None, None
 
 
-def _mean(record, rung, key):
-    return next(r for r in record["rungs"] if r["name"] == rung)["metrics"][key]["mean"]
-
-
 def _has_history(record) -> bool:
     return any(r.get("history", {}).get("loss") for r in record["rungs"])
 
