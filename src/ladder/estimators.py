@@ -7,14 +7,13 @@ cross_val_score and in DecisionBoundaryDisplay exactly like its scikit-learn twi
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .features import image_size
 from .models import MODULES, count_parameters
 from .train import bf16_supported, pick_device, train
 
@@ -61,12 +60,7 @@ class _TorchEstimator(BaseEstimator):
         if self.module not in MODULES:
             raise ValueError(f"unknown module {self.module!r}; choose one of: {', '.join(MODULES)}")
         if self.module == "cnn":
-            side = math.isqrt(n_features)
-            shape = tuple(self.image_shape) if self.image_shape else (side, side)
-            if math.prod(shape) != n_features:
-                raise ValueError(f"a CNN needs image rows: {n_features} features are not a "
-                                 f"{shape[0]}×{shape[1]} image; set image_shape")
-            return MODULES["cnn"](shape, n_outputs)
+            return MODULES["cnn"](image_size(n_features, self.image_shape), n_outputs)
         kwargs = {}
         if self.module in ("mlp", "stacked_linear"):
             kwargs["hidden"] = tuple(self.hidden)
@@ -79,14 +73,8 @@ class _TorchEstimator(BaseEstimator):
         t = torch.from_numpy(np.require(X, requirements="CW"))  # torch wants a writable array
         t = t if t.dtype == torch.uint8 else t.float()
         if self.module == "cnn":
-            t = t.reshape(len(t), 1, *self._image_shape(X.shape[1]))
+            t = t.reshape(len(t), 1, *image_size(X.shape[1], self.image_shape))
         return t.to(self.device_)
-
-    def _image_shape(self, n_features):
-        if self.image_shape:
-            return tuple(self.image_shape)
-        side = math.isqrt(n_features)
-        return (side, side)
 
     def _transform(self, xb: torch.Tensor) -> torch.Tensor:
         if xb.dtype == torch.uint8:

@@ -82,7 +82,7 @@ def _fit(estimator, X, y, fit_params: dict):
     for _, phi in steps[:-1]:
         X = phi.fit_transform(X, y)
     model = steps[-1][1]
-    if "callback" in fit_params or "eval_set" in fit_params or isinstance(model, _TORCH):
+    if isinstance(model, _TORCH):
         model.fit(X, y, **fit_params)
     else:
         with threadpool_limits(SKLEARN_THREADS):

@@ -13,6 +13,8 @@ import torch
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 
+from ..metrics import final_step
+
 DPI = 110
 PANEL = (3.2, 3.0)  # inches per panel: four side by side still read on a laptop, two on a phone
 MAX_WIDTH = 13.0  # inches; wider grids shrink their panels instead
@@ -80,16 +82,6 @@ def image_grid(fig, images, ncols: int, titles=None, cmap="gray_r", vmin=None, v
     return axes[:n]
 
 
-def image_shape(n_pixels: int, shape=None) -> tuple[int, int]:
-    """(H, W) of a flattened image: `shape` when given, else the square that holds n_pixels."""
-    if shape is not None:
-        return tuple(shape)
-    side = math.isqrt(n_pixels)
-    if side * side != n_pixels:
-        raise ValueError(f"{n_pixels} weights are not a square image; pass shape=(height, width)")
-    return side, side
-
-
 def rows(X) -> np.ndarray:
     """Images (n, H, W) as rows (n, H·W), the way every rung is fed; tabular X passes through."""
     X = np.asarray(X)
@@ -97,12 +89,6 @@ def rows(X) -> np.ndarray:
 
 
 # -- a way into fitted estimators ---------------------------------------------------------------
-def final_step(estimator):
-    """The model at the end of a Pipeline (or the estimator itself)."""
-    steps = getattr(estimator, "steps", None)
-    return steps[-1][1] if steps else estimator
-
-
 def n_features_seen(estimator, X) -> int:
     """How many features the final model sees (after φ when the rung has one)."""
     return int(getattr(final_step(estimator), "n_features_in_", rows(X).shape[1]))

@@ -10,20 +10,16 @@ import numpy as np
 import torch
 from sklearn.metrics import confusion_matrix
 
+from ..features import as_images, image_size
+from ..metrics import final_step
 from ..models import LinearNet, SimpleCNN
-from ._common import (DIVERGING, blank_figure, final_step, fmt_metric, image_grid, image_shape,
-                      new_figure, rows, symmetric_limit, torch_inputs, torch_module)
-
-
-def _images(X, shape=None) -> np.ndarray:
-    """(n, H, W) images from (n, H, W) or flattened (n, H·W) rows."""
-    X = np.asarray(X)
-    return X if X.ndim == 3 else X.reshape(len(X), *image_shape(X.shape[1], shape))
+from ._common import (DIVERGING, blank_figure, fmt_metric, image_grid, new_figure, rows,
+                      symmetric_limit, torch_inputs, torch_module)
 
 
 def sample_digits(ds, n: int = 20, ncols: int = 10):
     """The first `n` training digits, each titled with its label."""
-    images = _images(ds.X_train[:n])
+    images = as_images(ds.X_train[:n])
     side = 1.15
     fig = blank_figure(side * ncols, side * math.ceil(len(images) / ncols) + 0.4)
     image_grid(fig, images, ncols, titles=[str(label) for label in ds.y_train[:n]], fontsize=10)
@@ -47,7 +43,7 @@ def linear_weights(estimator, shape=None):
         weights = module.linear.weight.detach().float().cpu().numpy()
         shape = shape or getattr(final, "image_shape", None)
     classes = final.classes_ if len(weights) > 1 else final.classes_[-1:]
-    return weights.reshape(len(weights), *image_shape(weights.shape[1], shape)), classes
+    return weights.reshape(len(weights), *image_size(weights.shape[1], shape)), classes
 
 
 def _draw_templates(fig, templates, classes):
@@ -155,7 +151,7 @@ def gradient_magnitude(images) -> np.ndarray:
 def edge_maps(images, edge_fn=None, n: int = 5, labels=None):
     """`n` digits (top row) and their edge maps (bottom row). `edge_fn` maps images (n, H, W) to
     edge maps of the same shape; the default is `gradient_magnitude`."""
-    images = _images(images[:n])
+    images = as_images(images[:n])
     edges = np.asarray((edge_fn or gradient_magnitude)(images)).reshape(images.shape)
     fig, axes = new_figure(len(images), 2, panel=(1.6, 1.7))
     for i, (image, edge) in enumerate(zip(images, edges)):
@@ -184,7 +180,7 @@ def misclassified(estimator, ds, n: int = 20, predicted=None, ncols: int = 5):
         return fig
     ncols = min(ncols, len(shown))
     fig = blank_figure(1.45 * ncols, 1.55 * math.ceil(len(shown) / ncols) + 0.5)
-    image_grid(fig, _images(ds.X_test[shown]), ncols, fontsize=10,
+    image_grid(fig, as_images(ds.X_test[shown]), ncols, fontsize=10,
                titles=[f"true {t} → {p}" for t, p in zip(ds.y_test[shown], y_pred[shown])])
     fig.suptitle(f"{len(wrong)} of {len(ds.y_test)} test digits misclassified; "
                  f"the first {len(shown)}", fontsize=10)
