@@ -561,7 +561,7 @@ def real_processes(tmp_path_factory):
     running, finished = [], {}
 
     def finish(case, process, folder):
-        stdout, stderr = process.communicate(timeout=300)
+        stdout, stderr = process.communicate()
         finished[case] = (process.returncode, stdout, stderr, folder)
 
     for case, (text, args, says) in [*ACCEPTANCE.items(), ("success", (TINY, ["--strict"], []))]:

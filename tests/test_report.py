@@ -359,7 +359,7 @@ def test_ladder_report_rebuilds_the_report_of_a_run(tmp_path):
     from conftest import run_ladder
 
     out = tmp_path / "run"
-    ran = run_ladder("run", "circles", "--out", out, timeout=300)
+    ran = run_ladder("run", "circles", "--out", out)
     assert ran.returncode == 0, ran.stderr
     first = (out / "report.html").read_text(encoding="utf-8")
     (out / "report.html").unlink()

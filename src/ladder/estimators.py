@@ -13,6 +13,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import budget
 from .features import image_size
 from .models import MODULES, count_parameters
 from .train import bf16_supported, pick_device, train
@@ -29,12 +30,18 @@ class _TorchEstimator(BaseEstimator):
     `pixel_mean` and `pixel_std` (MNIST's statistics by default) as it is sliced, so a dataset of
     images stays uint8 in memory. `image_shape` (height, width) tells a CNN how to unflatten rows;
     when None, a square image is assumed.
+
+    `n_threads` is how many CPU threads fitting and predicting may use (PyTorch's and the BLAS
+    pools'), like scikit-learn's `n_jobs`. None lets ladder choose (see `ladder.budget`): one
+    thread for models without convolutions, where more threads only wait on each other, and the
+    usable cores for a CNN; `$LADDER_THREADS` overrides that choice. The caller's own thread
+    settings are restored when fit or predict returns.
     """
 
     def __init__(self, module="mlp", hidden=(100,), activation="relu", epochs=200, optimizer="adam",
                  lr=0.01, batch_size=None, weight_decay=0.0, schedule=None, zero_grad=True,
                  autocast=False, channels_last=False, image_shape=None, pixel_mean=0.1307,
-                 pixel_std=0.3081, device="auto", random_state=None):
+                 pixel_std=0.3081, device="auto", n_threads=None, random_state=None):
         self.module = module
         self.hidden = hidden
         self.activation = activation
@@ -51,6 +58,7 @@ class _TorchEstimator(BaseEstimator):
         self.pixel_mean = pixel_mean
         self.pixel_std = pixel_std
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
 
     # -- building -----------------------------------------------------------------------------
@@ -96,19 +104,24 @@ class _TorchEstimator(BaseEstimator):
         self.n_params_ = count_parameters(self.module_)
         evaluate = self._evaluator(*eval_set) if eval_set is not None else None
         X_t = self._as_input(X)
-        self.history_ = train(
-            self.module_, X_t, y_tensor.to(self.device_), loss=loss, optimizer=self.optimizer,
-            lr=self.lr, epochs=self.epochs, batch_size=self.batch_size,
-            weight_decay=self.weight_decay, schedule=self.schedule, zero_grad=self.zero_grad,
-            transform=self._transform, autocast=self.autocast, seed=seed, evaluate=evaluate,
-            callback=callback)
+        with budget.threads(self._threads()):
+            self.history_ = train(
+                self.module_, X_t, y_tensor.to(self.device_), loss=loss, optimizer=self.optimizer,
+                lr=self.lr, epochs=self.epochs, batch_size=self.batch_size,
+                weight_decay=self.weight_decay, schedule=self.schedule, zero_grad=self.zero_grad,
+                transform=self._transform, autocast=self.autocast, seed=seed, evaluate=evaluate,
+                callback=callback)
         return self
+
+    def _threads(self) -> int:
+        return budget.threads_for(self.module_, self.n_threads)
 
     def _forward(self, X) -> torch.Tensor:
         """The module's raw outputs for X, computed in chunks, as a float32 CPU tensor."""
         check_is_fitted(self, "module_")
         X = validate_data(self, X, reset=False, dtype="numeric")
-        return self._logits(self._as_input(X)).cpu()
+        with budget.threads(self._threads()):
+            return self._logits(self._as_input(X)).cpu()
 
     def _logits(self, X: torch.Tensor) -> torch.Tensor:
         """Raw outputs for inputs already on the device, in chunks to bound memory."""

@@ -13,11 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from threadpoolctl import threadpool_limits
-
-from . import claims, data
-from .estimators import TorchClassifier, TorchRegressor
-from .glassbox import GlassBoxLinearRegression
+from . import budget, claims, data
 from .metrics import boundary_linearity, final_step, linear_coefficients, loss_drops, score
 from .errors import LadderError
 from .experiments.spec import ExperimentSpec, RungSpec
@@ -63,15 +59,6 @@ def count_params(estimator) -> int | None:
     return None
 
 
-# scikit-learn rungs are fitted with one BLAS/OpenMP thread: on these dense problems of at most a
-# few hundred features its lbfgs spends more on synchronising threads than it gains (measured on
-# MNIST on the 2-core reference machine: 8.6 s with one thread, 12.2 s with two).
-SKLEARN_THREADS = 1
-
-
-_TORCH = (TorchClassifier, TorchRegressor, GlassBoxLinearRegression)
-
-
 def _fit(estimator, X, y, fit_params: dict):
     """Fit `estimator` (a model or a Pipeline of φ maps and a model); return φ(X) as the model saw it.
 
@@ -82,18 +69,22 @@ def _fit(estimator, X, y, fit_params: dict):
     for _, phi in steps[:-1]:
         X = phi.fit_transform(X, y)
     model = steps[-1][1]
-    if isinstance(model, _TORCH):
-        model.fit(X, y, **fit_params)
-    else:
-        with threadpool_limits(SKLEARN_THREADS):
-            model.fit(X, y, **fit_params)
+    model.fit(X, y, **fit_params)
     return X
 
 
 def run_rung(rung: RungSpec, dataset, seed: int, device: str = "auto",
              listener: Listener | None = None) -> RungRun:
-    """Fit one rung on the training split with one seed and measure it on both splits."""
-    listener = listener or Listener()
+    """Fit one rung on the training split with one seed and measure it on both splits.
+
+    scikit-learn's solvers and the φ maps run with the thread count of `ladder.budget` (one
+    thread); a PyTorch rung's estimator applies its own choice around its fit and predictions.
+    """
+    with budget.threads(budget.threads_for()):
+        return _run_rung(rung, dataset, seed, device, listener or Listener())
+
+
+def _run_rung(rung: RungSpec, dataset, seed: int, device: str, listener: Listener) -> RungRun:
     train = rung.train.estimator_params() if rung.train else None
     estimator = build_estimator(dataset.task, rung.features and rung.features.model_dump(),
                                 rung.model.model_dump(), train, seed, device)
