@@ -275,22 +275,23 @@ def test_strict_exits_0_when_every_claim_holds(invoke, tiny_toml):
 def test_an_interrupted_run_writes_nothing_and_keeps_the_old_results(invoke, write_toml, tmp_path,
                                                                      monkeypatch):
     import ladder.runner
-    real = ladder.runner.run_experiment
-    calls = []
+    real = ladder.runner.run_rung
+    calls = []  # the experiment (its dataset) of each rung fitted
 
-    def interrupted(spec, *args, **kwargs):
-        calls.append(spec.name)
+    def interrupted(rung, dataset, *args, **kwargs):
+        if not calls or calls[-1] is not dataset:
+            calls.append(dataset)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        return real(spec, *args, **kwargs)
-    monkeypatch.setattr(ladder.runner, "run_experiment", interrupted)
+        return real(rung, dataset, *args, **kwargs)
+    monkeypatch.setattr(ladder.runner, "run_rung", interrupted)
     out = tmp_path / "out"
     out.mkdir()
     (out / "results.json").write_text("old results", encoding="utf-8")
     first, second = write_toml(TINY, "a.toml"), write_toml(TINY.replace('"tiny"', '"tiny-b"', 1), "b.toml")
     result = invoke("run", first, second, "--out", out, "--no-figures")
     assert result.exit_code == 130
-    assert calls == ["tiny", "tiny-b"]
+    assert len(calls) == 2  # interrupted in the second experiment
     assert "interrupted" in result.stderr and "Traceback" not in result.stderr
     assert (out / "results.json").read_text(encoding="utf-8") == "old results"
     assert leftovers(out) == ["results.json"]
@@ -315,10 +316,10 @@ def test_plain_ladder_run_is_the_progression(invoke, monkeypatch):
             self.record = {"name": spec.name, "title": spec.title, "task": spec.task, "rungs": [],
                            "claims": [], "dataset": {"name": spec.dataset.name, "n_train": 1, "n_test": 1}}
 
-    def fake(spec, seeds, device, listener, dataset=None):
-        names.append(spec.name)
-        return Ran(spec)
-    monkeypatch.setattr(ladder.runner, "run_experiment", fake)
+    def fake(specs, seeds, device, listener, datasets=None, jobs=1, threads=None):
+        names.extend(spec.name for spec in specs)
+        return [Ran(spec) for spec in specs]
+    monkeypatch.setattr(ladder.runner, "run_experiments", fake)
     assert invoke("run").exit_code == 0
     assert names == ["circles", "sine", "spirals", "mnist"]
 

@@ -114,6 +114,34 @@ def budget(cores: int) -> Iterator[int]:
         _cap.reset(token)
 
 
+def set_cap(cores: int) -> None:
+    """Cap every later task of this thread at `cores` threads (a worker process's share)."""
+    _cap.set(max(1, int(cores)))
+
+
+#: Training passes over samples (Σ epochs × training points of the PyTorch tasks) below which a
+#: run stays in one process: a worker costs about 1.5 s to start (importing PyTorch's compiler
+#: stack on its first optimizer step), more than a small run can win back (measured on the
+#: 2-core reference machine: the toy parts with 3 seeds, about 10⁷ sample passes, 11.9 s in
+#: one process and 9.3 s in two).
+PARALLEL_WORK = 2_000_000
+
+
+def plan(n_tasks: int, jobs: int | str = "auto", cores: int | None = None,
+         work: float = float("inf")) -> tuple[int, int]:
+    """(parallel jobs, threads per job) for `n_tasks` tasks of `work` sample passes on `cores` free cores.
+
+    "auto" runs one job per free core when there are more tasks than cores and enough work to
+    pay for starting the workers, else one job; the cores are shared out among the jobs, so
+    together they never ask for more than the run's budget.
+    """
+    cores = cores if cores is not None else usable_cores()
+    if jobs == "auto":
+        jobs = cores if n_tasks > cores and work >= PARALLEL_WORK else 1
+    jobs = max(1, min(int(jobs), max(n_tasks, 1)))
+    return jobs, max(1, cores // jobs)
+
+
 @contextmanager
 def threads(n: int) -> Iterator[int]:
     """Run the block with `n` torch intra-op threads and `n` BLAS/OpenMP threads; restore after.

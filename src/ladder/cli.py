@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import time
 from datetime import datetime, timezone
@@ -42,27 +43,31 @@ def user_errors(command):
 
 
 class ProgressListener:
-    """A rich progress bar per rung, fed by the training loop's per-epoch callback."""
+    """Rich progress bars: rung × seed tasks done, and the running rung's epochs (when run serially)."""
 
     def __init__(self, progress: Progress):
         self.progress = progress
+        self.overall = progress.add_task("rungs × seeds", total=0)
         self.task = None
-        self.experiment = ""
 
     def experiment_started(self, spec, dataset, n_tasks):
-        self.experiment = spec.name
+        self.progress.update(self.overall, total=self.progress.tasks[0].total + n_tasks)
         if dataset.note:
             self.progress.console.print(f"[yellow]note:[/] {dataset.note}", highlight=False)
 
     def rung_started(self, rung, seed, epochs):
-        self.task = self.progress.add_task(f"{self.experiment}/{rung} seed {seed}", total=epochs or 1)
+        if epochs:  # a bar of epochs only where the loop reports them (in this process)
+            self.task = self.progress.add_task(f"  {rung} seed {seed}", total=epochs)
 
     def epoch_done(self, epoch, history):
-        self.progress.update(self.task, completed=epoch + 1)
+        if self.task is not None:
+            self.progress.update(self.task, completed=epoch + 1)
 
     def rung_done(self, rung, seed, record):
-        self.progress.update(self.task, completed=self.progress.tasks[-1].total)
-        self.progress.remove_task(self.task)
+        self.progress.update(self.overall, advance=1)
+        if self.task is not None:
+            self.progress.remove_task(self.task)
+            self.task = None
 
 
 def _progress() -> Progress:
@@ -90,17 +95,34 @@ def run(
     figures: Annotated[bool, typer.Option(help="With --out, draw the figures and write the HTML report.")] = True,
     device: Annotated[str, typer.Option(help="auto (cuda, then mps, then cpu), cpu, cuda or mps.")] = "auto",
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when a claim fails.")] = False,
+    jobs: Annotated[str, typer.Option(
+        help="Rung × seed tasks run in parallel worker processes: a number, or auto (one per "
+             "free core when there are more tasks than cores).")] = "auto",
+    threads: Annotated[Optional[int], typer.Option(
+        help="CPU threads per task (overrides ladder's choice and $LADDER_THREADS): by default one "
+             "for small models and scikit-learn, the free cores for CNNs.", show_default=False)] = None,
 ):
     """Run experiments, print a table per experiment and check each claim (✓ holds, ✗ fails)."""
+    from . import budget
     from . import experiments as exp
     from .results import SCHEMA, prepare_out_dir, save_torch_models, write_results
-    from .runner import load_dataset, run_experiment
+    from .runner import load_dataset, run_experiments, training_work
     from .train import device_available, pick_device
 
     if device not in ("auto", "cpu", "cuda", "mps"):
         raise LadderError(f"--device {device!r}: choose one of auto, cpu, cuda, mps")
     if seeds < 1:
         raise LadderError(f"--seeds {seeds}: run each rung with at least 1 seed")
+    if jobs != "auto" and not (jobs.isdigit() and int(jobs) >= 1):
+        raise LadderError(f"--jobs {jobs!r}: give a number of worker processes >= 1, or auto")
+    if threads is not None and threads < 1:
+        raise LadderError(f"--threads {threads}: give a number of threads >= 1")
+    if threads is not None:
+        os.environ[budget.ENV_VAR] = str(threads)  # worker processes inherit it
+    try:
+        budget.requested_threads()
+    except ValueError as exc:
+        raise LadderError(str(exc)) from None
     specs = [exp.resolve(name) for name in (experiments or exp.PROGRESSION)]  # all checked before any run
     resolved = pick_device(device)
     if not device_available(resolved):
@@ -110,10 +132,13 @@ def run(
     date = datetime.now(timezone.utc).isoformat(timespec="seconds")
     started = time.perf_counter()
     datasets = [load_dataset(spec) for spec in specs]  # a bad dataset parameter fails before any training
-    with _progress() as progress:
+    cores = budget.idle_cores()  # the run's budget: never more cores than other programs leave free
+    n_tasks = sum(len(spec.rungs) for spec in specs) * seeds
+    work = sum(training_work(spec, dataset) for spec, dataset in zip(specs, datasets)) * seeds
+    n_jobs, per_job = budget.plan(n_tasks, jobs if jobs == "auto" else int(jobs), cores, work)
+    with _progress() as progress, budget.budget(per_job):
         listener = ProgressListener(progress)
-        runs = [run_experiment(spec, seed_list, device, listener, dataset)
-                for spec, dataset in zip(specs, datasets)]
+        runs = run_experiments(specs, seed_list, device, listener, datasets, n_jobs, per_job)
     records = [r.record for r in runs]
     for record in records:
         console.print(results_table(record))

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import budget, claims, data
+from . import backends, budget, claims, data
+from .backends import Task
 from .metrics import boundary_linearity, final_step, linear_coefficients, loss_drops, score
 from .errors import LadderError
 from .experiments.spec import ExperimentSpec, RungSpec
@@ -146,22 +147,48 @@ def load_dataset(spec: ExperimentSpec):
         raise LadderError(f"{spec.source}: {where} (dataset {spec.dataset.name!r})") from None
 
 
+def training_work(spec: ExperimentSpec, dataset) -> int:
+    """Σ epochs × training points over the experiment's PyTorch rungs (one seed): how big a run is.
+
+    An image dataset counts ten times (a CNN's or an MLP's pass over a 784-pixel image costs
+    about that many passes over a 2-D point).
+    """
+    weight = 10 if dataset.X_train.ndim == 3 else 1
+    return sum(r.train.epochs * len(dataset.X_train) * weight for r in spec.rungs if r.train is not None)
+
+
 def run_experiment(spec: ExperimentSpec, seeds: list[int], device: str = "auto",
-                   listener: Listener | None = None, dataset=None) -> ExperimentRun:
+                   listener: Listener | None = None, dataset=None, jobs: int = 1) -> ExperimentRun:
     """Fit every rung with every seed; return the results.json record with the claims checked.
 
     `dataset` may be given when it is already loaded; by default it is loaded from the spec.
     """
+    return run_experiments([spec], seeds, device, listener,
+                           None if dataset is None else [dataset], jobs)[0]
+
+
+def run_experiments(specs: list[ExperimentSpec], seeds: list[int], device: str = "auto",
+                    listener: Listener | None = None, datasets: list | None = None,
+                    jobs: int = 1, threads: int | None = None) -> list[ExperimentRun]:
+    """Every rung × seed of every experiment as one list of tasks, run by a backend, then assembled.
+
+    `jobs` > 1 runs the tasks in that many worker processes with `threads` threads each.
+    """
     listener = listener or Listener()
-    dataset = dataset if dataset is not None else load_dataset(spec)
-    listener.experiment_started(spec, dataset, len(spec.rungs) * len(seeds))
+    datasets = datasets if datasets is not None else [load_dataset(spec) for spec in specs]
+    tasks = [Task(i, rung, seed) for i, spec in enumerate(specs) for rung in spec.rungs for seed in seeds]
+    for spec, dataset in zip(specs, datasets):
+        listener.experiment_started(spec, dataset, len(spec.rungs) * len(seeds))
+    results = {(t.experiment, t.rung.name, t.seed): run
+               for t, run in backends.execute(tasks, datasets, device, listener, jobs, threads)}
+    return [_assemble(spec, dataset, [[results[i, rung.name, seed] for seed in seeds] for rung in spec.rungs])
+            for i, (spec, dataset) in enumerate(zip(specs, datasets))]
+
+
+def _assemble(spec: ExperimentSpec, dataset, runs_by_rung: list[list[RungRun]]) -> ExperimentRun:
+    """The experiment's record from each rung's runs (one per seed, in seed order)."""
     rung_records, models, predictions = [], {}, {}
-    for rung in spec.rungs:
-        runs = []
-        for seed in seeds:
-            listener.rung_started(rung.name, seed, rung.train.epochs if rung.train else None)
-            runs.append(run_rung(rung, dataset, seed, device, listener))
-            listener.rung_done(rung.name, seed, runs[-1])
+    for rung, runs in zip(spec.rungs, runs_by_rung):
         models[rung.name] = runs[0].estimator
         predictions[rung.name] = runs[0].test_predictions
         rung_records.append(_rung_record(spec, rung, runs))
