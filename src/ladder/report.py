@@ -17,9 +17,10 @@ from pathlib import Path
 
 import jinja2
 
+from .atomic import write_atomic
 from .errors import LadderError
 from .metrics import METRICS, columns
-from .results import read_results, write_atomic
+from .results import read_results
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
