@@ -7,7 +7,8 @@ import torch
 from torch import nn
 
 from ladder.models import MLP, LinearNet
-from ladder.train import device_available, pick_device, train
+from ladder.devices import device_available, pick_device
+from ladder.train import train
 
 
 def line_data(n=100):
@@ -237,7 +238,7 @@ def test_auto_device_is_cuda_then_mps_then_cpu():
 
 
 def test_bf16_autocast_is_used_only_where_the_hardware_has_it():
-    from ladder.train import bf16_supported
+    from ladder.devices import bf16_supported
 
     assert bf16_supported(torch.device("cuda")) is True
     assert bf16_supported(torch.device("mps")) is False

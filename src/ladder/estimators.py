@@ -14,9 +14,10 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import budget
-from .features import image_size
+from .features.shapes import image_size
 from .models import MODULES, count_parameters
-from .train import bf16_supported, pick_device, train
+from .devices import bf16_supported, pick_device
+from .train import train
 
 # Rows per forward pass when predicting: bounds memory, and on CPU a CNN's activations for
 # ~1,000 images still fit in cache (8,192 took twice as long on 10,000 MNIST test images).

@@ -15,7 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 from torch import nn
 
 from . import plots
-from .features import edge_maps
+from .features.images import edge_maps
 from .metrics import final_step
 from .models import MLP, LinearNet, SimpleCNN
 
@@ -101,30 +101,31 @@ def summary_figures(runs) -> Iterator[FigureJob]:
             lambda: plots.full_picture(records)
 
 
-def draw_all(runs, folder: Path, on_figure: Callable[[str], None] = lambda title: None) -> list[dict]:
-    """Draw and save every figure of every run into `folder`; fill each record's "figures" list.
+def draw_all(runs, folder: Path, on_figure: Callable[[str], None] = lambda title: None
+             ) -> tuple[dict[str, list[dict]], list[dict]]:
+    """Draw and save every figure of every run into `folder`; return what was drawn.
 
-    Returns the report-level figures. `on_figure(title)` is called after each figure is saved.
+    Returns (experiment name → its figures, the run-level figures), each figure as
+    {"file": "<folder name>/<file>.png", "title": …}. `on_figure(title)` is called after each.
     """
-    from .results import save_figure
+    from .outputs import save_figure
 
     folder.mkdir(parents=True, exist_ok=True)
-    jobs = [(run.record, slug, title, draw) for run in runs for slug, title, draw in experiment_figures(run)]
+    jobs = [(run.record["name"], slug, title, draw) for run in runs for slug, title, draw in experiment_figures(run)]
     jobs += [(None, slug, title, draw) for slug, title, draw in summary_figures(runs)]
+    per_experiment: dict[str, list[dict]] = {run.record["name"]: [] for run in runs}
     summary: list[dict] = []
-    for run in runs:
-        run.record["figures"] = []
-    for record, slug, title, draw in jobs:
-        name = f"{record['name']}-{slug}.png" if record else f"{slug}.png"
+    for experiment, slug, title, draw in jobs:
+        name = f"{experiment}-{slug}.png" if experiment else f"{slug}.png"
         with warnings.catch_warnings():
             # A figure's helper model (the PCA-plane classifier) may stop at max_iter: the picture stands.
             warnings.simplefilter("ignore", ConvergenceWarning)
             figure = draw()
         save_figure(figure, folder / name)
         entry = {"file": f"{folder.name}/{name}", "title": title}
-        (record["figures"] if record else summary).append(entry)
+        (per_experiment[experiment] if experiment else summary).append(entry)
         on_figure(title)
-    return summary
+    return per_experiment, summary
 
 
 def count_figures(runs) -> int:
