@@ -14,6 +14,7 @@ It exits 1 only when a command fails or a claim fails; a ratio over target is re
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from common import BusyCore, machine_line, median, run_ladder, spread
@@ -35,7 +36,7 @@ def main() -> int:
 
     failures, rows = [], []
     for label, command in commands:
-        alone, busy = [], []
+        alone, busy, cpu = [], [], []
         for _ in range(args.repeat):
             for times, loaded in ((alone, False), (busy, True)):
                 if loaded:
@@ -44,11 +45,13 @@ def main() -> int:
                 else:
                     run = run_ladder(command)
                 times.append(run.seconds)
+                cpu.append(run.cpu_seconds)
                 if run.returncode != 0 or run.results is None:
                     failures.append(f"{label}{' (busy)' if loaded else ''}: exit {run.returncode}\n"
                                     f"{run.stderr[-2000:]}")
                 failures += [f"{label}: claim failed: {c}" for c in run.failed_claims]
-                print(f"  {label:24} {'busy ' if loaded else 'alone'} {run.seconds:6.1f} s", flush=True)
+                print(f"  {label:24} {'busy ' if loaded else 'alone'} {run.seconds:6.1f} s  "
+                      f"(cpu {run.cpu_seconds:.1f} s, load {os.getloadavg()[0]:.1f})", flush=True)
         rows.append((label, alone, busy))
 
     print(f"\n{'command':24} {'alone s':>8} {'busy s':>8} {'busy/alone':>11}  {'alone min–max':>13} "

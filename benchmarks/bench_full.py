@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from common import machine_line, median, run_ladder, spread
+from common import cpu_note, machine_line, median, run_ladder, spread
 
 TARGET_S = 30.0
 TARGET_RSS = 1.5e9
@@ -34,20 +34,23 @@ def main() -> int:
         for label, extra in variants:  # alternated, so a noisy moment hits both
             run = run_ladder(extra, measure_memory=True)
             measured[label].append(run)
-            print(f"  {label:34} {run.seconds:6.1f} s  peak RSS {run.peak_rss / 1e9:.2f} GB", flush=True)
+            print(f"  {label:34} {run.seconds:6.1f} s  cpu {run.cpu_seconds:6.1f} s  "
+                  f"peak RSS {run.peak_rss / 1e9:.2f} GB", flush=True)
             if run.returncode != 0 or run.results is None:
                 failures.append(f"{label}: exit {run.returncode}\n{run.stderr[-2000:]}")
             failures += [f"{label}: claim failed: {c}" for c in run.failed_claims]
 
-    print(f"\n{'command':34} {'wall s':>7} {'min–max':>10} {'peak RSS':>9} {'peak PSS':>9} {'claims':>7}")
+    print(f"\n{'command':34} {'wall s':>7} {'min–max':>10} {'cpu s':>6} {'peak RSS':>9} {'peak PSS':>9} {'claims':>7}")
     for label, runs in measured.items():
         seconds = [r.seconds for r in runs]
         rss, pss = max(r.peak_rss for r in runs), max(r.peak_pss for r in runs)
         n_claims = sum(len(e["claims"]) for e in runs[0].results["experiments"]) if runs[0].results else 0
         n_failed = max(len(r.failed_claims) for r in runs)
-        print(f"{label:34} {median(seconds):7.1f} {spread(seconds):>10} {rss / 1e9:7.2f}GB "
+        cpu = median([r.cpu_seconds for r in runs])
+        print(f"{label:34} {median(seconds):7.1f} {spread(seconds):>10} {cpu:6.1f} {rss / 1e9:7.2f}GB "
               f"{pss / 1e9:7.2f}GB {n_claims - n_failed:>3}/{n_claims}")
 
+    print(cpu_note())
     default = measured[variants[0][0]]
     wall, rss = median([r.seconds for r in default]), max(r.peak_rss for r in default)
     serial = median([r.seconds for r in measured[variants[1][0]]])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -21,6 +22,12 @@ def ladder_command() -> list[str]:
     """The `ladder` script of this interpreter's environment (what a user types), else `python -m`."""
     script = Path(sys.executable).with_name("ladder")
     return [str(script)] if script.exists() else [sys.executable, "-m", "ladder.cli"]
+
+
+def cpu_note() -> str:
+    """Why CPU seconds are printed beside wall clock."""
+    return ("cpu s: the command's own user + system time, which other programs on the machine "
+            "barely change; wall clock is what a user waits")
 
 
 def machine_line() -> str:
@@ -44,6 +51,7 @@ class Run:
     stderr: str
     peak_rss: int = 0          # bytes: the largest sum of RSS over the command and its descendants
     peak_pss: int = 0          # bytes: the same with shared pages split among the processes
+    cpu_seconds: float = 0.0   # user + system time of the command and the descendants it waited for
     failed_claims: list[str] = field(default_factory=list)
 
     @property
@@ -56,6 +64,7 @@ def run_ladder(args: list[str], env: dict | None = None, timeout: float = 900,
     """`ladder run ARGS --out TMP` in a fresh process; results.json read back, claims checked."""
     with tempfile.TemporaryDirectory(prefix="bench-ladder-") as out:
         command = ladder_command() + ["run", *args, "--out", out]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                    text=True, env=env)
@@ -70,9 +79,11 @@ def run_ladder(args: list[str], env: dict | None = None, timeout: float = 900,
             if sampler is not None:
                 sampler.stop()
         seconds = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         path = Path(out) / "results.json"
         results = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
-    run = Run(seconds, process.returncode, results, stderr)
+    run = Run(seconds, process.returncode, results, stderr,
+              cpu_seconds=after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     if sampler is not None:
         run.peak_rss, run.peak_pss = sampler.peak_rss, sampler.peak_pss
     if results is not None:
