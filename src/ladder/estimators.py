@@ -105,6 +105,7 @@ class _TorchEstimator(BaseEstimator):
         self.n_params_ = count_parameters(self.module_)
         evaluate = self._evaluator(*eval_set) if eval_set is not None else None
         X_t = self._as_input(X)
+        self.input_shape_ = tuple(X_t.shape[1:])  # one sample as the module sees it
         with budget.threads(self._threads()):
             try:
                 self.history_ = train(

@@ -50,6 +50,8 @@ def rung_record(spec, rung, seeds: list[int], runs: list) -> dict:
     notes = list(dict.fromkeys(note for r in runs for note in r.notes))
     if notes:
         record["notes"] = notes
+    if runs[0].layers:
+        record["layers"] = runs[0].layers
     if history:
         record["history"] = history
     return record

@@ -125,6 +125,8 @@ def _experiment(experiment: dict, load: FigureLoader) -> dict:
         "rows": [_row(r, [key for key, _ in shown]) for r in rungs],
         "claims": claims,
         "notes": notes,
+        "layers": [{"name": r["name"], "rows": r["layers"], "total": r["layers"][-1]["params"]}
+                   for r in rungs if r.get("layers")],
         "n_hold": sum(c["holds"] for c in claims),
         "figures": [_figure(f, load) for f in experiment.get("figures") or []],
     }

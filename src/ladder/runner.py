@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import backends, budget, data
+from . import anatomy, backends, budget, data
 from .backends import Task
 from .errors import LadderError
 from .experiments.spec import ExperimentSpec, RungSpec
@@ -45,6 +45,7 @@ class RungRun:
     test_predictions: np.ndarray | None = field(repr=False, default=None)
     notes: list[str] = field(default_factory=list)  # warnings raised while fitting
     diverged: dict | None = None  # {"epoch": …, "reason": …} when its loss became non-finite or exploded
+    layers: list[dict] | None = None  # a PyTorch rung's layers, shapes and parameter arithmetic
 
 
 def _fit(estimator, X, y, fit_params: dict):
@@ -109,8 +110,9 @@ def _run_rung(rung: RungSpec, dataset, seed: int, device: str, listener: Listene
     metrics.update(linear_coefficients(estimator))
     if dataset.task == "classification" and X_train.shape[1] == 2:
         metrics["boundary_linearity"] = boundary_linearity(estimator, X_train)
+    layers = anatomy.layers(model.module_, model.input_shape_) if hasattr(model, "input_shape_") else None
     return RungRun(metrics, seconds, history, count_features(estimator, dataset.n_features),
-                   count_params(estimator), estimator, test_predictions, notes)
+                   count_params(estimator), estimator, test_predictions, notes, layers=layers)
 
 
 @dataclass
