@@ -74,7 +74,7 @@ def run(
     from . import experiments as exp
     from .outputs import prepare_out_dir, write_run
     from .results import document
-    from .runner import load_dataset, run_experiments
+    from .runner import load_datasets, run_experiments
 
     resolved = _check_run_options(device, seeds, jobs, threads)
     specs = [exp.resolve(name) for name in (experiments or exp.PROGRESSION)]  # all checked before any run
@@ -82,7 +82,7 @@ def run(
     seed_list = list(range(seeds))
     date = datetime.now(timezone.utc).isoformat(timespec="seconds")
     started = time.perf_counter()
-    datasets = [load_dataset(spec) for spec in specs]  # a bad dataset parameter fails before any training
+    datasets = load_datasets(specs)  # a bad dataset parameter fails before any training
     n_jobs, per_job = _plan(specs, datasets, seeds, jobs)
     with bars(console) as progress, budget.budget(per_job):
         runs = run_experiments(specs, seed_list, device, ProgressListener(progress), datasets, n_jobs, per_job)

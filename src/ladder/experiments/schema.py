@@ -17,6 +17,12 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+class AugmentSpec(_Strict):
+    """Random moves of every training image, drawn afresh for each batch (image datasets only)."""
+    shift: float = Field(0.0, ge=0)  # up to this many pixels in each direction
+    rotate: float = Field(0.0, ge=0, le=180)  # up to ± this many degrees
+
+
 class TrainSpec(_Strict):
     """How a PyTorch rung is trained (a scikit-learn rung rejects it). Defaults are the estimators'."""
     epochs: int = Field(200, ge=1)
@@ -28,6 +34,7 @@ class TrainSpec(_Strict):
     zero_grad: bool = True
     autocast: bool = False
     channels_last: bool = False
+    augment: AugmentSpec | None = None
 
     def estimator_params(self) -> dict:
         """The settings the file gives, as estimator parameters (the rest keep their defaults)."""
@@ -48,10 +55,29 @@ class DatasetSpec(BaseModel):
     name: str
 
 
+class ProbeSpec(_Strict):
+    """Test images moved before scoring: a score per shift (pixels to the right) and per rotation."""
+    shift: list[typing.Annotated[int, Field(ge=0)]] = [0, 1, 2, 3, 4]
+    rotate: list[typing.Annotated[float, Field(ge=0, le=180)]] = [0, 10, 20, 30]
+    n_test: int | None = Field(None, ge=1)  # probe only the first n_test test images
+
+    def keys(self) -> list[str]:
+        """The metric names of the probes: shift_3_accuracy, rotate_20_accuracy, …"""
+        return ([f"shift_{s}_accuracy" for s in self.shift]
+                + [f"rotate_{_number(r)}_accuracy" for r in self.rotate])
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
 class RungSpec(_Strict):
     name: str = Field(pattern=r"^\S+$")
+    # "mnist:cnn": this rung is that rung (its φ, model and training, copied when the file is read);
+    # when both experiments run together, the model fitted there is scored here, not trained again.
+    same_as: str | None = None
     features: Component | None = None
-    model: Component
+    model: Component | None = None  # required unless same_as gives it
     train: TrainSpec | None = None
     # {"model.hidden": [[2], [3]]}: this rung stands for one rung per value (see expand_sweeps)
     sweep: dict[str, list] | None = None
@@ -71,6 +97,7 @@ class ExperimentSpec(_Strict):
     dataset: DatasetSpec
     rungs: list[RungSpec] = Field(min_length=1)
     claims: list[ClaimSpec] = []
+    probes: ProbeSpec | None = None
 
     @property
     def source(self) -> str:
@@ -88,7 +115,8 @@ class ExperimentSpec(_Strict):
 
     def metrics(self, rung: RungSpec) -> list[str]:
         """The metric names a claim may use on this rung."""
-        return claimable(self.task, self.backend(rung), rung.model.kind)
+        probes = self.probes.keys() if self.probes else []
+        return claimable(self.task, self.backend(rung), rung.model.kind) + probes
 
     def has_metric(self, rung: RungSpec, metric: str) -> bool:
         return metric in self.metrics(rung)
