@@ -63,8 +63,10 @@ def probe_scores(estimator, dataset, probes) -> dict[str, float]:
     and per rotation, on the first `probes.n_test` test images (all of them when None)."""
     n = probes.n_test or len(dataset.X_test)
     images, labels = dataset.X_test[:n], dataset.y_test[:n]
-    moves = [(f"shift_{s}_accuracy", s, 0) for s in probes.shift]
-    moves += [(key, 0, r) for key, r in zip(probes.keys()[len(probes.shift):], probes.rotate)]
+    from .metrics import probe_key
+
+    moves = [(probe_key("shift", s), s, 0) for s in probes.shift]
+    moves += [(probe_key("rotate", r), 0, r) for r in probes.rotate]
     scores = {}
     for key, pixels, degrees in moves:
         moved = shifted(images, pixels, degrees)

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from ..data import DATASETS
-from ..metrics import claimable
+from ..metrics import claimable, probe_key
 from ..rungs import backend_of
 
 
@@ -63,25 +63,20 @@ class ProbeSpec(_Strict):
 
     def keys(self) -> list[str]:
         """The metric names of the probes: shift_3_accuracy, rotate_20_accuracy, …"""
-        return ([f"shift_{s}_accuracy" for s in self.shift]
-                + [f"rotate_{_number(r)}_accuracy" for r in self.rotate])
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
+        return [probe_key("shift", s) for s in self.shift] + [probe_key("rotate", r) for r in self.rotate]
 
 
 class RungSpec(_Strict):
     name: str = Field(pattern=r"^\S+$")
-    # "mnist:cnn": this rung is that rung (its φ, model and training, copied when the file is read);
-    # when both experiments run together, the model fitted there is scored here, not trained again.
-    same_as: str | None = None
     features: Component | None = None
     model: Component | None = None  # required unless same_as gives it
     train: TrainSpec | None = None
     # {"model.hidden": [[2], [3]]}: this rung stands for one rung per value (see expand_sweeps)
     sweep: dict[str, list] | None = None
     swept: dict | None = None  # set on each expanded rung: the values it was given
+    # "mnist:cnn": this rung is that rung (its φ, model and training, copied when the file is read);
+    # when both experiments run together, the model fitted there is scored here, not trained again.
+    same_as: str | None = None
 
 
 class ClaimSpec(_Strict):
