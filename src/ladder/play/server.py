@@ -175,3 +175,40 @@ def create_app(digits: DigitService | None = None, limits: Limits | None = None,
     app.state.max_sessions = max_sessions
     app.state.connections = set()
     return app
+
+
+def serve(host: str, port: int, models_dir: Path | None, open_browser: bool, console) -> None:
+    """Run the playground until Ctrl-C; the digit models' training shows a bar in the terminal."""
+    import threading
+    import webbrowser
+
+    import uvicorn
+    from rich.progress import Progress
+
+    progress = Progress(console=console, transient=True)
+    task = None
+
+    def terminal(done, total, what):
+        nonlocal task
+        if task is None:
+            progress.start()
+            task = progress.add_task(what, total=total)
+        progress.update(task, completed=done, description=what)
+        if done >= total:
+            progress.stop()
+
+    app = create_app(DigitService(models_dir, terminal=terminal))
+    # An oversized message up to twice the limit still gets its error reply; beyond, the socket closes.
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                           ws_max_size=2 * MAX_MESSAGE))
+    url = f"http://{host}:{port}/"
+
+    def announce():
+        while not server.started and not server.should_exit:
+            threading.Event().wait(0.05)
+        if server.started:
+            console.print(f"ladder play: {url}  (Ctrl-C stops it)")
+            if open_browser:
+                webbrowser.open(url)
+    threading.Thread(target=announce, daemon=True).start()
+    server.run()

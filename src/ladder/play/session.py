@@ -212,5 +212,5 @@ class Session:
         """The data message: train and test points as [x1, x2, y] rows, and the task."""
         d = self.data
         rows = lambda X, y: np.column_stack([X, y]).round(4).tolist()  # noqa: E731
-        return {"type": "data", "task": d.task, "domain": datasets.DOMAIN, "y_range": list(self.y_range),
+        return {"type": "data", "dataset": self.settings["dataset"], "task": d.task, "domain": datasets.DOMAIN, "y_range": list(self.y_range),
                 "train": rows(d.X_train, d.y_train), "test": rows(d.X_test, d.y_test)}
