@@ -113,11 +113,11 @@ def test_squares_beat_the_raw_inputs_on_circles_without_a_hidden_layer(page):
     assert float(by(page, "loss-test").text_content()) < raw - 0.2
 
 
-def test_the_link_reproduces_the_set_up(page, browser):
+def test_the_link_reproduces_the_set_up(page):
     by(page, "dataset").select_option("spirals")
     by(page, "hidden-add").click()
     by(page, "feature-sinx1").click()
-    other = browser.new_page()
+    other = page.context.new_page()  # the same context: bypass_csp, as for every page here
     other.goto(page.url)
     other.wait_for_function("document.querySelector('[data-testid=dataset]').value === 'spirals'")
     assert other.get_by_test_id("feature-sinx1").is_checked()

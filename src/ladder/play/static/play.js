@@ -84,7 +84,6 @@ $("csv").onchange = async (e) => {
   if (file.size > (settings.limits?.max_csv_bytes ?? 1e6)) return status(`${file.name}: too large for the playground`);
   send({type: "csv", text: await file.text()});
 };
-
 // -- what the server sends ------------------------------------------------------------------
 function status(text) { $("status").textContent = text; }
 const handlers = {
