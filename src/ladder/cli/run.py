@@ -1,0 +1,136 @@
+"""`ladder run` and `ladder report`: run experiments, print and write their results."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import LadderError
+from ..progress import ProgressListener, bars
+from . import app, console, user_errors
+
+
+RUN_EXAMPLES = """\b
+Examples:
+  ladder run                                  # the whole progression
+  ladder run circles sine --seeds 3 --out runs/demo
+  ladder run my_ladder.toml --strict          # your own experiment file
+"""
+
+
+@app.command(epilog=RUN_EXAMPLES)
+@user_errors
+def run(
+    experiments: Annotated[Optional[list[str]], typer.Argument(
+        help="Built-in experiment names or .toml files; default: the whole progression.",
+        show_default=False)] = None,
+    seeds: Annotated[int, typer.Option(help="How many seeds (0, 1, …) to run each rung with.")] = 1,
+    out: Annotated[Optional[Path], typer.Option(
+        help="Folder for results.json, the figures, the trained PyTorch weights and report.html.")] = None,
+    figures: Annotated[bool, typer.Option(help="With --out, draw the figures and write the HTML report.")] = True,
+    device: Annotated[str, typer.Option(help="auto (cuda, then mps, then cpu), cpu, cuda or mps.")] = "auto",
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when a claim fails.")] = False,
+    jobs: Annotated[str, typer.Option(
+        help="Rung × seed tasks run in parallel worker processes: a number, or auto (one per "
+             "free core when there are more tasks than cores).")] = "auto",
+    threads: Annotated[Optional[int], typer.Option(
+        help="CPU threads per task (overrides ladder's choice and $LADDER_THREADS): by default one "
+             "for small models and scikit-learn, the free cores for CNNs.", show_default=False)] = None,
+):
+    """Run experiments, print a table per experiment and check each claim (✓ holds, ✗ fails)."""
+    # Over 40 lines only by its option declarations above; the body is the run, step by step.
+    from .. import budget
+    from .. import experiments as exp
+    from ..outputs import prepare_out_dir, write_run
+    from ..results import document
+    from ..runner import load_datasets, run_experiments
+
+    resolved = _check_run_options(device, seeds, jobs, threads)
+    specs = [exp.resolve(name) for name in (experiments or exp.PROGRESSION)]  # all checked before any run
+    out_dir = prepare_out_dir(out) if out else None
+    seed_list = list(range(seeds))
+    date = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started = time.perf_counter()
+    datasets = load_datasets(specs)  # a bad dataset parameter fails before any training
+    n_jobs, per_job = _plan(specs, datasets, seeds, jobs)
+    with bars(console) as progress, budget.budget(per_job):
+        runs = run_experiments(specs, seed_list, device, ProgressListener(progress), datasets, n_jobs, per_job)
+    records = [r.record for r in runs]
+    _print_records(records)
+    results = document(records, seeds=seed_list, device=resolved.type, date=date,
+                       timings={"experiments": time.perf_counter() - started})
+    if out_dir is not None:
+        from ..figures import count_figures
+
+        with bars(console) as progress:
+            task = progress.add_task("figures", total=count_figures(runs) if figures else 0)
+            write_run(out_dir, runs, results, started, figures,
+                      lambda title: progress.update(task, advance=1, description=title))
+        console.print(f"results: {out_dir / 'results.json'}")
+        if figures:
+            console.print(f"report:  {out_dir / 'report.html'}")
+    failed = sum(not c["holds"] for r in records for c in r["claims"])
+    n_claims = sum(len(r["claims"]) for r in records)
+    console.print(f"{n_claims - failed}/{n_claims} claims hold · {time.perf_counter() - started:.1f} s "
+                  f"on {resolved.type}")
+    if strict and failed:
+        raise typer.Exit(1)
+
+
+def _check_run_options(device: str, seeds: int, jobs: str, threads: int | None):
+    """Every option of `ladder run` checked before anything is loaded; returns the torch device."""
+    from .. import budget
+    from ..devices import device_available, pick_device
+
+    if device not in ("auto", "cpu", "cuda", "mps"):
+        raise LadderError(f"--device {device!r}: choose one of auto, cpu, cuda, mps")
+    if seeds < 1:
+        raise LadderError(f"--seeds {seeds}: run each rung with at least 1 seed")
+    if jobs != "auto" and not (jobs.isdigit() and int(jobs) >= 1):
+        raise LadderError(f"--jobs {jobs!r}: give a number of worker processes >= 1, or auto")
+    if threads is not None and threads < 1:
+        raise LadderError(f"--threads {threads}: give a number of threads >= 1")
+    if threads is not None:
+        os.environ[budget.ENV_VAR] = str(threads)  # worker processes inherit it
+    try:
+        budget.requested_threads()
+    except ValueError as exc:
+        raise LadderError(str(exc)) from None
+    resolved = pick_device(device)
+    if not device_available(resolved):
+        raise LadderError(f"--device {device}: no such device is visible here; use --device auto or cpu")
+    return resolved
+
+
+def _plan(specs, datasets, seeds: int, jobs: str) -> tuple[int, int]:
+    """(worker processes, threads each): the run's budget is the cores other programs leave free."""
+    from .. import budget
+    from ..runner import training_work
+
+    n_tasks = sum(len(spec.rungs) for spec in specs) * seeds
+    work = sum(training_work(spec, dataset) for spec, dataset in zip(specs, datasets)) * seeds
+    return budget.plan(n_tasks, jobs if jobs == "auto" else int(jobs), budget.idle_cores(), work)
+
+
+def _print_records(records: list[dict]) -> None:
+    from ..tables import claims_summary, results_table
+
+    
+    for record in records:
+        console.print(results_table(record))
+        console.print(claims_summary(record))
+        console.print()
+
+
+@app.command()
+@user_errors
+def report(out: Annotated[Path, typer.Argument(help="A folder written by `ladder run --out`.")]):
+    """Rebuild DIR/report.html from DIR/results.json and DIR/figures (no model is loaded)."""
+    from ..report import write_report
+
+    console.print(f"report: {write_report(out)}")
