@@ -22,7 +22,7 @@ test: $(BIN)/ladder
 	$(BIN)/python -m pytest -q
 
 # Every benchmark runs even when one before it fails; make exits non-zero if any failed.
-BENCHMARKS := bench_loop bench_toys bench_mnist bench_full bench_report bench_contention
+BENCHMARKS := bench_loop bench_toys bench_mnist bench_full bench_report bench_contention bench_play
 
 bench: $(BIN)/ladder
 	$(BIN)/python -m pip install -q -e '.[bench]'

@@ -18,10 +18,11 @@ from . import budget
 
 @dataclass(frozen=True)
 class Task:
-    """Fit `rung` of the run's experiment number `experiment` with `seed`."""
+    """Fit `rung` of the run's experiment number `experiment` with `seed` (and score its probes)."""
     experiment: int
     rung: object  # a RungSpec
     seed: int
+    probes: object = None  # the experiment's ProbeSpec, if it has one
 
 
 def run_serial(tasks: list[Task], datasets: list, device: str, listener) -> Iterator[tuple[Task, object]]:
@@ -31,7 +32,7 @@ def run_serial(tasks: list[Task], datasets: list, device: str, listener) -> Iter
     for task in tasks:
         epochs = task.rung.train.epochs if task.rung.train else None
         listener.rung_started(task.rung.name, task.seed, epochs)
-        result = run_rung(task.rung, datasets[task.experiment], task.seed, device, listener)
+        result = run_rung(task.rung, datasets[task.experiment], task.seed, device, listener, task.probes)
         listener.rung_done(task.rung.name, task.seed, result)
         yield task, result
 
@@ -50,7 +51,7 @@ def _start_worker(datasets: list, threads: int) -> None:
 def _run_task(task: Task, device: str):
     from .runner import run_rung
 
-    return run_rung(task.rung, _worker_datasets[task.experiment], task.seed, device)
+    return run_rung(task.rung, _worker_datasets[task.experiment], task.seed, device, probes=task.probes)
 
 
 def _context():

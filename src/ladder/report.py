@@ -19,7 +19,7 @@ import jinja2
 
 from .atomic import write_atomic
 from .errors import LadderError
-from .metrics import METRICS, columns
+from .metrics import METRICS, columns, probe_columns
 from .results import read_results
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -109,10 +109,18 @@ def _figure(figure: dict, load: FigureLoader) -> dict:
 def _experiment(experiment: dict, load: FigureLoader) -> dict:
     task = experiment.get("task", "classification")
     rungs = experiment.get("rungs", [])
-    shown = [(m.key, m.label) for m in columns(task)]
+    shown = [(m.key, m.label) for m in columns(task)] + probe_columns(experiment)
     if any("final_loss" in r.get("metrics", {}) for r in rungs):
         shown.append(("final_loss", METRICS["final_loss"].label))
     claims = [_claim(c) for c in experiment.get("claims", [])]
+    notes = [f"{r['name']}: {note}" for r in rungs for note in r.get("notes", [])]
+    probes = experiment.get("probes")
+    if probes:
+        on = f"the first {probes['n_test']:,} test images" if probes.get("n_test") else "every test image"
+        notes.insert(0, f"Moved digits: →N px is shifted N pixels to the right, ↻N° turned N degrees; "
+                        f"scored on {on}.")
+    notes += [f"{r['name']} {r['status']} at epoch {r.get('epoch')} (seed {r.get('seed')}): {r.get('reason')}"
+              for r in rungs if r.get("status", "ok") != "ok"]
     return {
         "name": experiment["name"],
         "title": experiment.get("title") or experiment["name"],
@@ -121,6 +129,9 @@ def _experiment(experiment: dict, load: FigureLoader) -> dict:
         "columns": [heading for _, heading in shown],
         "rows": [_row(r, [key for key, _ in shown]) for r in rungs],
         "claims": claims,
+        "notes": notes,
+        "layers": [{"name": r["name"], "rows": r["layers"], "total": r["layers"][-1]["params"]}
+                   for r in rungs if r.get("layers")],
         "n_hold": sum(c["holds"] for c in claims),
         "figures": [_figure(f, load) for f in experiment.get("figures") or []],
     }
@@ -154,7 +165,8 @@ def _row(rung: dict, keys: list[str]) -> dict:
         "phi": _describe(rung.get("features")) if rung.get("features") else "",
         "n_features": "–" if rung.get("n_features") is None else f"{rung['n_features']:,}",
         "n_params": "–" if rung.get("n_params") is None else f"{rung['n_params']:,}",
-        "cells": [_cell(metrics.get(key)) for key in keys],
+        "cells": ([_cell(metrics.get(key)) for key in keys] if rung.get("status", "ok") == "ok"
+                  else [{"text": rung["status"], "std": None, "diverged": True}] * len(keys)),
         "fit": _cell(fit, digits=2 if fit and (fit.get("mean") or 0) >= 1 else 3),  # ms matter below 1 s
     }
 
@@ -196,9 +208,12 @@ def _number(x: float, digits: int = 3, like: float | None = None) -> str:
 
 
 def _claim(claim: dict) -> dict:
+    from .tables import _number as _plain, claim_sides
+
     value = claim.get("value")
+    sides = claim_sides(claim) if claim.get("reason") or "right" in claim else None
     return {"text": claim.get("text", ""), "check": claim.get("check", ""), "holds": bool(claim.get("holds")),
-            "value": "diverged" if value is None else f"{value:.4g}"}
+            "value": "diverged" if value is None else _plain(value), "sides": sides}
 
 
 def _date(date: str | None) -> str | None:

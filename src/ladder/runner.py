@@ -1,7 +1,7 @@
-"""Run an experiment: load its dataset once, fit every rung for every seed, check the claims.
+"""Run experiments: load each dataset once, fit every rung with every seed, assemble the records.
 
-`run_rung` is a pure task (spec and dataset in, a plain record out), so rungs × seeds could be
-fanned out over processes without changing what a rung is.
+`run_rung` is a pure task (spec and dataset in, a plain record out): the backends run the
+rung × seed tasks serially or in worker processes, and records.py turns the runs into results.
 """
 
 from __future__ import annotations
@@ -9,17 +9,20 @@ from __future__ import annotations
 import inspect
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import backends, budget, claims, data
+from . import anatomy, backends, budget, data
 from .backends import Task
-from .metrics import (boundary_linearity, count_features, count_params, final_step, linear_coefficients,
-                      loss_drops, score, value_of)
 from .errors import LadderError
 from .experiments.spec import ExperimentSpec, RungSpec
+from .metrics import (boundary_linearity, columns, count_features, count_params, final_step,
+                      linear_coefficients, loss_drops, score)
+from .records import experiment_record
 from .rungs import build_estimator
+from .augment import probe_scores
+from .train import Diverged
 
 
 class Listener:
@@ -42,6 +45,8 @@ class RungRun:
     estimator: object = field(repr=False, default=None)
     test_predictions: np.ndarray | None = field(repr=False, default=None)
     notes: list[str] = field(default_factory=list)  # warnings raised while fitting
+    diverged: dict | None = None  # {"epoch": …, "reason": …} when its loss became non-finite or exploded
+    layers: list[dict] | None = None  # a PyTorch rung's layers, shapes and parameter arithmetic
 
 
 def _fit(estimator, X, y, fit_params: dict):
@@ -59,14 +64,18 @@ def _fit(estimator, X, y, fit_params: dict):
 
 
 def run_rung(rung: RungSpec, dataset, seed: int, device: str = "auto",
-             listener: Listener | None = None) -> RungRun:
-    """Fit one rung on the training split with one seed and measure it on both splits.
+             listener: Listener | None = None, probes=None) -> RungRun:
+    """Fit one rung on the training split with one seed and measure it on both splits (and on the
+    moved test images of `probes`, a ProbeSpec, when given).
 
     scikit-learn's solvers and the φ maps run with the thread count of `ladder.budget` (one
     thread); a PyTorch rung's estimator applies its own choice around its fit and predictions.
     """
     with budget.threads(budget.threads_for()):
-        return _run_rung(rung, dataset, seed, device, listener or Listener())
+        run = _run_rung(rung, dataset, seed, device, listener or Listener())
+        if probes is not None and not run.diverged:
+            run.metrics.update(probe_scores(run.estimator, dataset, probes))
+        return run
 
 
 def _run_rung(rung: RungSpec, dataset, seed: int, device: str, listener: Listener) -> RungRun:
@@ -84,26 +93,31 @@ def _run_rung(rung: RungSpec, dataset, seed: int, device: str, listener: Listene
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        seen_train = _fit(estimator, X_train, dataset.y_train, fit_params)
+        try:
+            seen_train, diverged = _fit(estimator, X_train, dataset.y_train, fit_params), None
+        except Diverged as stop:
+            seen_train, diverged = None, {"epoch": stop.epoch + 1, "reason": stop.reason}
     seconds = time.perf_counter() - start
     # A warning (lbfgs stopping at max_iter, say) belongs in the results, not scrolled past on stderr.
     notes = list(dict.fromkeys(str(w.message).strip().splitlines()[0].rstrip(":") for w in caught))
+    history = dict(getattr(model, "history_", {}))
+    diverged = diverged or _nonfinite(history)
+    if diverged:  # nothing it predicts means anything: its scores are NaN (null), claims on it fail
+        nothing = {key: float("nan") for key in [m.key for m in columns(dataset.task)] + ["final_loss"]}
+        return RungRun(nothing, seconds, history, count_features(estimator, dataset.n_features),
+                       count_params(estimator), estimator, None, notes, diverged)
     test_predictions = estimator.predict(X_test)
     metrics = {**score(dataset.task, model.predict(seen_train), dataset.y_train, "train"),
                **score(dataset.task, test_predictions, dataset.y_test, "test")}
-    history = dict(getattr(model, "history_", {}))
     if history.get("loss"):
         metrics["final_loss"] = history["loss"][-1]
         metrics["loss_drops"] = loss_drops(history)
     metrics.update(linear_coefficients(estimator))
     if dataset.task == "classification" and X_train.shape[1] == 2:
         metrics["boundary_linearity"] = boundary_linearity(estimator, X_train)
+    layers = anatomy.layers(model.module_, model.input_shape_) if hasattr(model, "input_shape_") else None
     return RungRun(metrics, seconds, history, count_features(estimator, dataset.n_features),
-                   count_params(estimator), estimator, test_predictions, notes)
-
-
-def _summary(values: list[float]) -> dict:
-    return {"mean": float(np.mean(values)), "std": float(np.std(values)), "values": list(map(float, values))}
+                   count_params(estimator), estimator, test_predictions, notes, layers=layers)
 
 
 @dataclass
@@ -125,6 +139,16 @@ def load_dataset(spec: ExperimentSpec):
         key, _, rest = str(exc).partition(" ")
         where = f"dataset.{key}: {rest}" if key in params else f"dataset: {exc}"
         raise LadderError(f"{spec.source}: {where} (dataset {spec.dataset.name!r})") from None
+
+
+def load_datasets(specs: list[ExperimentSpec]) -> list:
+    """Each experiment's dataset, loaded once however many experiments use the same one."""
+    loaded: dict[str, object] = {}
+    for spec in specs:
+        key = repr(sorted(spec.dataset.model_dump().items()))
+        if key not in loaded:
+            loaded[key] = load_dataset(spec)
+    return [loaded[repr(sorted(spec.dataset.model_dump().items()))] for spec in specs]
 
 
 def training_work(spec: ExperimentSpec, dataset) -> int:
@@ -152,67 +176,61 @@ def run_experiments(specs: list[ExperimentSpec], seeds: list[int], device: str =
                     jobs: int = 1, threads: int | None = None) -> list[ExperimentRun]:
     """Every rung × seed of every experiment as one list of tasks, run by a backend, then assembled.
 
-    `jobs` > 1 runs the tasks in that many worker processes with `threads` threads each.
+    `jobs` > 1 runs the tasks in that many worker processes with `threads` threads each. A rung
+    that is the same as a rung fitted in this run (`same_as`) is not trained again: that model
+    is scored on this experiment's probes.
     """
     listener = listener or Listener()
-    datasets = datasets if datasets is not None else [load_dataset(spec) for spec in specs]
-    tasks = [Task(i, rung, seed) for i, spec in enumerate(specs) for rung in spec.rungs for seed in seeds]
-    for spec, dataset in zip(specs, datasets):
-        listener.experiment_started(spec, dataset, len(spec.rungs) * len(seeds))
+    datasets = datasets if datasets is not None else load_datasets(specs)
+    reused = _reused(specs)
+    tasks = [Task(i, rung, seed, spec.probes) for i, spec in enumerate(specs) for rung in spec.rungs
+             if (i, rung.name) not in reused for seed in seeds]
+    for i, (spec, dataset) in enumerate(zip(specs, datasets)):
+        listener.experiment_started(spec, dataset, sum(t.experiment == i for t in tasks))
     results = {(t.experiment, t.rung.name, t.seed): run
                for t, run in backends.execute(tasks, datasets, device, listener, jobs, threads)}
-    return [_assemble(spec, dataset, [[results[i, rung.name, seed] for seed in seeds] for rung in spec.rungs])
+    for (i, name), (j, original) in reused.items():
+        for seed in seeds:
+            results[i, name, seed] = _score_again(results[j, original, seed], specs[j].name, original,
+                                                  datasets[i], specs[i].probes)
+    return [_assemble(spec, dataset, seeds,
+                      [[results[i, rung.name, seed] for seed in seeds] for rung in spec.rungs])
             for i, (spec, dataset) in enumerate(zip(specs, datasets))]
 
 
-def _assemble(spec: ExperimentSpec, dataset, runs_by_rung: list[list[RungRun]]) -> ExperimentRun:
-    """The experiment's record from each rung's runs (one per seed, in seed order)."""
-    rung_records, models, predictions = [], {}, {}
-    for rung, runs in zip(spec.rungs, runs_by_rung):
-        models[rung.name] = runs[0].estimator
-        predictions[rung.name] = runs[0].test_predictions
-        rung_records.append(_rung_record(spec, rung, runs))
-    record = {
-        "name": spec.name, "title": spec.title, "story": spec.story.strip(), "task": spec.task,
-        "dataset": dataset.describe(),
-        "rungs": rung_records, "claims": check_claims(spec, rung_records),
-    }
-    return ExperimentRun(record, models, dataset, predictions)
+def _reused(specs: list[ExperimentSpec]) -> dict[tuple[int, str], tuple[int, str]]:
+    """(experiment, rung) → (experiment, rung) it is the same as, where that one runs here too."""
+    where = {spec.name: j for j, spec in enumerate(specs)}
+    links = {}
+    for i, spec in enumerate(specs):
+        for rung in spec.rungs:
+            experiment, _, original = (rung.same_as or "").rpartition(":")
+            if experiment in where and where[experiment] != i:
+                links[i, rung.name] = (where[experiment], original)
+    return links
 
 
-def _rung_record(spec: ExperimentSpec, rung: RungSpec, runs: list[RungRun]) -> dict:
-    metrics = {key: _summary([r.metrics[key] for r in runs]) for key in runs[0].metrics}
-    history = {key: [r.history[key] for r in runs] for key in runs[0].history}
-    record = {"name": rung.name, "backend": spec.backend(rung), "model": rung.model.model_dump(),
-              "n_features": runs[0].n_features,
-              "n_params": runs[0].n_params, "metrics": metrics,
-              "fit_seconds": _summary([r.fit_seconds for r in runs])}
-    if rung.features is not None:
-        record["features"] = rung.features.model_dump()
-    if rung.swept:
-        record["sweep"] = rung.swept
-    notes = list(dict.fromkeys(note for r in runs for note in r.notes))
-    if notes:
-        record["notes"] = notes
-    if history:
-        record["history"] = history
-    return record
+def _score_again(run: RungRun, experiment: str, rung: str, dataset, probes) -> RungRun:
+    """The run of the rung fitted in `experiment`, its model also scored on `probes`."""
+    metrics = dict(run.metrics)
+    if probes is not None and not run.diverged:
+        with budget.threads(budget.threads_for()):
+            metrics.update(probe_scores(run.estimator, dataset, probes))
+    note = f"the model fitted for {experiment}:{rung}, scored here, not trained again"
+    return replace(run, metrics=metrics, notes=[*run.notes, note])
 
 
-def check_claims(spec: ExperimentSpec, rung_records: list[dict]) -> list[dict]:
-    """Each claim with whether it holds on the mean over seeds, and the value of its left side."""
-    by_name = {r["name"]: r for r in rung_records}
+def _assemble(spec: ExperimentSpec, dataset, seeds: list[int],
+              runs_by_rung: list[list[RungRun]]) -> ExperimentRun:
+    """The experiment's record and its first seed's models, from each rung's runs (one per seed)."""
+    models = {rung.name: runs[0].estimator for rung, runs in zip(spec.rungs, runs_by_rung)}
+    predictions = {rung.name: runs[0].test_predictions for rung, runs in zip(spec.rungs, runs_by_rung)}
+    return ExperimentRun(experiment_record(spec, dataset, seeds, runs_by_rung), models, dataset, predictions)
 
-    def lookup(ref: claims.Ref) -> float | None:
-        rung = by_name[ref.rung]
-        try:
-            return value_of(rung, ref.metric)
-        except KeyError:
-            raise LadderError(f"{spec.name}: claim on {ref}: rung {ref.rung!r} has no metric "
-                              f"{ref.metric!r}; it has: {', '.join(rung['metrics'])}") from None
 
-    results = []
-    for claim in spec.claims:
-        holds, value = claims.evaluate(claims.parse(claim.check), lookup)
-        results.append({"text": claim.text, "check": claim.check, "holds": holds, "value": value})
-    return results
+def _nonfinite(history: dict) -> dict | None:
+    """Divergence that a loop of its own (the glass box) let run to the end: its first non-finite loss."""
+    for epoch, loss in enumerate(history.get("loss", [])):
+        if not np.isfinite(loss):
+            return {"epoch": epoch + 1, "reason": f"the loss became {loss}"}
+    return None

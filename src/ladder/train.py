@@ -7,6 +7,7 @@ this same loop.
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import torch
@@ -18,6 +19,30 @@ LOSSES = {"mse": nn.MSELoss, "bce": nn.BCEWithLogitsLoss, "cross_entropy": nn.Cr
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
 
 EpochCallback = Callable[[int, dict, nn.Module], None]
+
+#: A loss this many times its lowest value so far has exploded (measured: a learning rate too
+#: large by 10× or more multiplies the loss by 10⁵ or more within a few epochs; a healthy run, or
+#: the course's loop without zero_grad, stays within 10² of its best).
+EXPLODED = 1e4
+
+
+class Diverged(ArithmeticError):
+    """Training stopped because the loss became non-finite or exploded; `history` is what there was."""
+
+    def __init__(self, epoch: int, reason: str, history: dict[str, list[float]]):
+        super().__init__(f"training diverged at epoch {epoch + 1}: {reason}; "
+                         f"try a lower learning rate")
+        self.epoch, self.reason, self.history = epoch, reason, history
+
+
+def check_divergence(epoch: int, history: dict[str, list[float]]) -> None:
+    """Raise Diverged when this epoch's mean loss is not finite or has exploded."""
+    losses = history["loss"]
+    loss, best = losses[-1], min(losses)
+    if not math.isfinite(loss):
+        raise Diverged(epoch, f"the loss became {loss}", history)
+    if loss > EXPLODED * max(best, 1e-12):
+        raise Diverged(epoch, f"the loss exploded to {loss:.3g} from {best:.3g}", history)
 
 
 def make_optimizer(name: str, model: nn.Module, lr: float, weight_decay: float,
@@ -85,6 +110,7 @@ def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, loss: str = "ms
     `evaluate(model)` returns extra metrics recorded after every epoch; `callback(epoch, history,
     model)` lets a progress bar or a live view follow along. `zero_grad=False` leaves out step 5,
     so gradients pile up across steps: the bug the course asks students to break the loop with.
+    A loss that becomes non-finite or explodes stops training with `Diverged`.
     """
     # One function on purpose, longer than the house's 40 lines: the course reads the whole loop
     # top to bottom, its five numbered steps in the middle, and nothing of it hides elsewhere.
@@ -116,6 +142,7 @@ def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, loss: str = "ms
                 scheduler.step()
             total += batch_loss.detach().float() * len(yb)
         history["loss"].append(total.item() / len(X))
+        check_divergence(epoch, history)
         if evaluate is not None:
             _record(history, evaluate, model)
         if callback is not None:
