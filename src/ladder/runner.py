@@ -122,8 +122,11 @@ def _run_rung(rung: RungSpec, dataset, seed: int, device: str, listener: Listene
     return run
 
 
-def _summary(values: list[float]) -> dict:
-    return {"mean": float(np.mean(values)), "std": float(np.std(values)), "values": list(map(float, values))}
+def _summary(values: list) -> dict:
+    """mean and std over the seeds that finished; `values` keeps one entry per seed (None: failed)."""
+    present = [v for v in values if v is not None]
+    mean, std = (float(np.mean(present)), float(np.std(present))) if present else (None, None)
+    return {"mean": mean, "std": std, "values": [None if v is None else float(v) for v in values]}
 
 
 @dataclass
@@ -169,10 +172,13 @@ def run_experiment(spec: ExperimentSpec, seeds: list[int], device: str = "auto",
 
 def run_experiments(specs: list[ExperimentSpec], seeds: list[int], device: str = "auto",
                     listener: Listener | None = None, datasets: list | None = None,
-                    jobs: int = 1, threads: int | None = None) -> list[ExperimentRun]:
+                    jobs: int = 1, threads: int | None = None, backend: str = "local",
+                    address: str | None = None) -> list[ExperimentRun]:
     """Every rung × seed of every experiment as one list of tasks, run by a backend, then assembled.
 
-    `jobs` > 1 runs the tasks in that many worker processes with `threads` threads each.
+    `jobs` > 1 runs the tasks in that many worker processes with `threads` threads each;
+    `backend` "ray" runs them on Ray (a local instance, or the cluster at `address`). A task
+    that fails leaves its rung marked failed (see `_rung_record`); the other tasks go on.
     """
     listener = listener or Listener()
     datasets = datasets if datasets is not None else [load_dataset(spec) for spec in specs]
@@ -180,18 +186,20 @@ def run_experiments(specs: list[ExperimentSpec], seeds: list[int], device: str =
     for spec, dataset in zip(specs, datasets):
         listener.experiment_started(spec, dataset, len(spec.rungs) * len(seeds))
     results = {(t.experiment, t.rung.name, t.seed): run
-               for t, run in backends.execute(tasks, datasets, device, listener, jobs, threads)}
-    return [_assemble(spec, dataset, [[results[i, rung.name, seed] for seed in seeds] for rung in spec.rungs])
+               for t, run in backends.execute(tasks, datasets, device, listener, jobs, threads, backend, address)}
+    return [_assemble(spec, dataset, seeds, [[results[i, rung.name, seed] for seed in seeds] for rung in spec.rungs])
             for i, (spec, dataset) in enumerate(zip(specs, datasets))]
 
 
-def _assemble(spec: ExperimentSpec, dataset, runs_by_rung: list[list[RungRun]]) -> ExperimentRun:
-    """The experiment's record from each rung's runs (one per seed, in seed order)."""
+def _assemble(spec: ExperimentSpec, dataset, seeds: list[int], runs_by_rung: list[list]) -> ExperimentRun:
+    """The experiment's record from each rung's runs (one RungRun or Failed per seed, in seed order)."""
     rung_records, models, predictions = [], {}, {}
     for rung, runs in zip(spec.rungs, runs_by_rung):
-        models[rung.name] = runs[0].estimator
-        predictions[rung.name] = runs[0].test_predictions
-        rung_records.append(_rung_record(spec, rung, runs))
+        done = [r for r in runs if isinstance(r, RungRun)]
+        if done:  # a rung with no finished seed has no model to draw
+            models[rung.name] = done[0].estimator
+            predictions[rung.name] = done[0].test_predictions
+        rung_records.append(_rung_record(spec, rung, runs, seeds))
     record = {
         "name": spec.name, "title": spec.title, "story": spec.story.strip(), "task": spec.task,
         "dataset": dataset.describe(),
@@ -200,24 +208,39 @@ def _assemble(spec: ExperimentSpec, dataset, runs_by_rung: list[list[RungRun]]) 
     return ExperimentRun(record, models, dataset, predictions)
 
 
-def _rung_record(spec: ExperimentSpec, rung: RungSpec, runs: list[RungRun]) -> dict:
+def _rung_record(spec: ExperimentSpec, rung: RungSpec, runs: list, seeds: list[int]) -> dict:
+    """One rung's record; seeds that failed have None among the values and a reason in "failures"."""
+    done = [r for r in runs if isinstance(r, RungRun)]
+    first = done[0] if done else RungRun({}, 0.0, {}, None, None)
     skip = {"n_features", "n_params", "fit_seconds"}
-    metrics = {key: _summary([r.metrics[key] for r in runs]) for key in runs[0].metrics if key not in skip}
-    history = {key: [r.history[key] for r in runs] for key in runs[0].history}
+    metrics = {key: _summary([getattr(r, "metrics", {}).get(key) for r in runs])
+               for key in first.metrics if key not in skip}
+    history = {key: [r.history[key] for r in done] for key in first.history}
     record = {"name": rung.name, "backend": spec.backend(rung), "model": rung.model.model_dump(),
-              "n_features": runs[0].n_features,
-              "n_params": runs[0].n_params, "metrics": metrics,
-              "fit_seconds": _summary([r.fit_seconds for r in runs])}
+              "n_features": first.n_features, "n_params": first.n_params, "metrics": metrics,
+              "fit_seconds": _summary([getattr(r, "fit_seconds", None) for r in runs])}
+    failures = [{"seed": seed, "reason": r.reason} for seed, r in zip(seeds, runs) if isinstance(r, backends.Failed)]
+    if failures:
+        record.update(status="failed", failures=failures)
     if rung.features is not None:
         record["features"] = rung.features.model_dump()
     if rung.swept:
         record["sweep"] = rung.swept
-    notes = list(dict.fromkeys(note for r in runs for note in r.notes))
+    notes = list(dict.fromkeys(note for r in done for note in r.notes))
     if notes:
         record["notes"] = notes
     if history:
         record["history"] = history
     return record
+
+
+def failure_reason(rung: dict) -> str | None:
+    """Why a rung record is failed ("seed 1: ValueError: …"), or None when every seed finished."""
+    if rung.get("status") != "failed":
+        return None
+    first = rung["failures"][0]
+    more = len(rung["failures"]) - 1
+    return f"seed {first['seed']}: {first['reason']}" + (f" (and {more} more seeds)" if more else "")
 
 
 def check_claims(spec: ExperimentSpec, rung_records: list[dict]) -> list[dict]:
@@ -237,6 +260,13 @@ def check_claims(spec: ExperimentSpec, rung_records: list[dict]) -> list[dict]:
 
     results = []
     for claim in spec.claims:
-        holds, value = claims.evaluate(claims.parse(claim.check), lookup)
+        check = claims.parse(claim.check)
+        failed = [f"rung {ref.rung!r} failed ({failure_reason(by_name[ref.rung])})" for ref in check.refs()
+                  if ref.rung in by_name and failure_reason(by_name[ref.rung])]
+        if failed:  # a claim on a rung with a missing seed is not checked on a partial mean
+            results.append({"text": claim.text, "check": claim.check, "holds": False, "value": None,
+                            "reason": "; ".join(dict.fromkeys(failed))})
+            continue
+        holds, value = claims.evaluate(check, lookup)
         results.append({"text": claim.text, "check": claim.check, "holds": holds, "value": value})
     return results
