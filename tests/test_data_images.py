@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 
 from ladder.data import DATASETS, load
-from ladder.data import images
+from ladder.data import images, mnist_files
 from ladder.errors import LadderError
 
 REPO = Path(__file__).resolve().parents[1]
 # Read before any test clears the environment; the Makefile exports it, ../shared/data otherwise.
 REAL_DATA_DIR = os.environ.get("LADDER_DATA_DIR") or str(REPO.parent / "shared" / "data")
-REAL_FILES = dict(images.FILES)
+REAL_FILES = dict(mnist_files.FILES)
 
 
 # -- tiny MNIST: five training images, three test images ----------------------------------------
@@ -68,12 +68,12 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.delenv("LADDER_DATA_DIR", raising=False)
     monkeypatch.delenv("LADDER_MNIST_MIRRORS", raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setattr(images, "FILES", {
+    monkeypatch.setattr(mnist_files, "FILES", {
         name: {"size": len(content), "sha256": hashlib.sha256(content).hexdigest()}
         for name, content in TINY.items()})
-    monkeypatch.setattr(images, "MIRRORS", [f"http://127.0.0.1:{free_port()}/mnist/"])
+    monkeypatch.setattr(mnist_files, "MIRRORS", [f"http://127.0.0.1:{free_port()}/mnist/"])
     cache = tmp_path / "cache"
-    monkeypatch.setattr(images, "cache_dir", lambda: cache)
+    monkeypatch.setattr(mnist_files, "cache_dir", lambda: cache)
     return cache
 
 
@@ -253,9 +253,18 @@ def serve():
 
 def test_download_tries_the_next_mirror_and_is_reused(isolated, serve, monkeypatch):
     server = serve(TINY)
-    dead = images.MIRRORS[0]
-    monkeypatch.setattr(images, "MIRRORS", [dead, server.url])
-    folder = images.fetch_mnist(progress=True)
+    dead = mnist_files.MIRRORS[0]
+    monkeypatch.setattr(mnist_files, "MIRRORS", [dead, server.url])
+    bars = []
+
+    class Bar:  # the caller's progress hook: what the CLI draws with rich
+        total, done = None, 0
+        def update(self, n): self.done += n
+        def reset(self): self.done = 0
+        def close(self): bars.append(self)
+
+    folder = images.fetch_mnist(progress=lambda name: Bar())
+    assert [bar.done for bar in bars if bar.total] == [bar.total for bar in bars if bar.total]
     assert folder == isolated / "mnist"
     assert sorted(p.name for p in folder.iterdir()) == sorted(f"{n}.gz" for n in TINY)
     assert len(server.requests) == 4
@@ -275,7 +284,7 @@ def test_load_downloads_when_nothing_is_found(isolated, serve, monkeypatch):
 
 def test_corrupt_download_is_deleted_and_reported(isolated, serve, monkeypatch):
     server = serve({**TINY, "train-labels-idx1-ubyte": altered(TINY["train-labels-idx1-ubyte"])})
-    monkeypatch.setattr(images, "MIRRORS", [server.url])
+    monkeypatch.setattr(mnist_files, "MIRRORS", [server.url])
     with pytest.raises(images.MNISTUnavailable, match="train-labels-idx1-ubyte.gz: .*SHA-256"):
         images.fetch_mnist()
     # Only the file that passed its check is kept: no bad file, no partial download.
@@ -286,7 +295,7 @@ def test_fetch_into_a_data_dir_replaces_a_damaged_file(tmp_path, serve, monkeypa
     bad = {**TINY, "t10k-labels-idx1-ubyte": altered(TINY["t10k-labels-idx1-ubyte"])}
     folder = write_mnist(tmp_path / "data" / "mnist", contents=bad)
     server = serve(TINY)
-    monkeypatch.setattr(images, "MIRRORS", [server.url])
+    monkeypatch.setattr(mnist_files, "MIRRORS", [server.url])
     assert images.fetch_mnist(tmp_path / "data") == folder
     assert server.requests == ["/mnist/t10k-labels-idx1-ubyte.gz"]
     assert_tiny(images.load_mnist(tmp_path / "data", download=False))
@@ -311,7 +320,7 @@ def test_image_datasets_are_registered_with_their_task():
 # -- the real thing -------------------------------------------------------------------------------
 def test_real_mnist_loads_from_ladder_data_dir(monkeypatch):
     """Fails (never skips) when the course copy is missing: CI must have it."""
-    monkeypatch.setattr(images, "FILES", REAL_FILES)
+    monkeypatch.setattr(mnist_files, "FILES", REAL_FILES)
     X_train, y_train, X_test, y_test = images.load_mnist(REAL_DATA_DIR, download=False)
     assert X_train.shape == (60000, 28, 28) and X_test.shape == (10000, 28, 28)
     assert X_train.dtype == X_test.dtype == np.uint8

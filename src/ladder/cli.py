@@ -214,6 +214,41 @@ def list_():
         console.print()
 
 
+class DownloadBar:
+    """A rich download bar with the protocol pooch drives (total, update, reset, close).
+
+    It appears only once the server answers (pooch then sets `total`), so a mirror that fails
+    leaves nothing on the screen.
+    """
+
+    def __init__(self, description: str):
+        self.description = description
+        self._progress = None
+
+    @property
+    def total(self):
+        return self._progress.tasks[0].total if self._progress else None
+
+    @total.setter
+    def total(self, value):
+        from rich.progress import DownloadColumn, TransferSpeedColumn
+
+        self._progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                  DownloadColumn(), TransferSpeedColumn(), console=errors)
+        self._task = self._progress.add_task(self.description, total=value or None)
+        self._progress.start()
+
+    def update(self, n: int):
+        self._progress.advance(self._task, n)
+
+    def reset(self):
+        self._progress.reset(self._task)
+
+    def close(self):
+        if self._progress:
+            self._progress.stop()
+
+
 data_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Get the datasets that are downloaded.")
 app.add_typer(data_app, name="data")
 
@@ -236,7 +271,7 @@ def fetch(
         load_mnist(data_dir, download=False)  # checks every file's header and hash
         console.print(f"MNIST is already here, checked: {found}")
         return
-    folder = fetch_mnist(data_dir, progress=True)
+    folder = fetch_mnist(data_dir, progress=DownloadBar)
     console.print(f"MNIST is ready in {folder}")
 
 

@@ -14,7 +14,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import budget
-from .features import image_size
+from .features.shapes import image_size
 from .models import MODULES, count_parameters
 from .train import bf16_supported, pick_device, train
 

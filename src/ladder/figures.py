@@ -15,7 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 from torch import nn
 
 from . import plots
-from .features import edge_maps
+from .features.images import edge_maps
 from .metrics import final_step
 from .models import MLP, LinearNet, SimpleCNN
 

@@ -18,15 +18,10 @@ from pathlib import Path
 import jinja2
 
 from .errors import LadderError
+from .metrics import METRICS, columns
 from .results import read_results, write_atomic
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-#: The metric columns of the results table, per task: (results.json key, column heading).
-COLUMNS = {
-    "classification": [("train_accuracy", "train acc"), ("test_accuracy", "test acc")],
-    "regression": [("train_r2", "train R²"), ("test_r2", "test R²"), ("test_mse", "test MSE")],
-}
 
 #: Dataset keys shown in their own words, not among the generator's parameters.
 _DATASET_KEYS = {"name", "n_train", "n_test", "n_features", "fallback_for", "test_is_train", "note"}
@@ -113,17 +108,17 @@ def _figure(figure: dict, load: FigureLoader) -> dict:
 def _experiment(experiment: dict, load: FigureLoader) -> dict:
     task = experiment.get("task", "classification")
     rungs = experiment.get("rungs", [])
-    columns = list(COLUMNS.get(task, []))
+    shown = [(m.key, m.label) for m in columns(task)]
     if any("final_loss" in r.get("metrics", {}) for r in rungs):
-        columns.append(("final_loss", "final loss"))
+        shown.append(("final_loss", METRICS["final_loss"].label))
     claims = [_claim(c) for c in experiment.get("claims", [])]
     return {
         "name": experiment["name"],
         "title": experiment.get("title") or experiment["name"],
         "story": _paragraphs(experiment.get("story") or ""),
         "dataset": _dataset(experiment.get("dataset", {})),
-        "columns": [heading for _, heading in columns],
-        "rows": [_row(r, [key for key, _ in columns]) for r in rungs],
+        "columns": [heading for _, heading in shown],
+        "rows": [_row(r, [key for key, _ in shown]) for r in rungs],
         "claims": claims,
         "n_hold": sum(c["holds"] for c in claims),
         "figures": [_figure(f, load) for f in experiment.get("figures") or []],

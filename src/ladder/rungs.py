@@ -1,16 +1,14 @@
-"""Turn a rung's spec (features + model + training settings) into a scikit-learn estimator."""
+"""Turn a rung's spec (features + model + training settings) into a scikit-learn estimator.
+
+The builders import scikit-learn and PyTorch when they are called, not before: reading and
+checking an experiment file, or listing what is built in, needs neither.
+"""
 
 from __future__ import annotations
 
-from sklearn.linear_model import LinearRegression, LogisticRegression
-from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.pipeline import make_pipeline
-
 from typing import Literal
 
-from .estimators import TorchClassifier, TorchRegressor
 from .features import FEATURES
-from .glassbox import GlassBoxLinearRegression
 
 
 Activation = Literal["relu", "tanh", "sigmoid", "identity"]
@@ -18,12 +16,16 @@ Activation = Literal["relu", "tanh", "sigmoid", "identity"]
 
 def _torch(module):
     def build(task, seed, device, train, **params):
+        from .estimators import TorchClassifier, TorchRegressor
+
         cls = TorchClassifier if task == "classification" else TorchRegressor
         return cls(module=module, random_state=seed, device=device, **train, **params)
     return build
 
 
 def _sk_linear(task, seed, device, train):
+    from sklearn.linear_model import LinearRegression
+
     return LinearRegression()
 
 
@@ -32,16 +34,22 @@ def _manual_linear(task, seed, device, train):
     if train.get("optimizer", "sgd") != "sgd" or train.get("batch_size") is not None:
         raise ValueError("the manual backend is plain full-batch gradient descent: use "
                          "optimizer = \"sgd\" and batch_size = \"full\"")
+    from .glassbox import GlassBoxLinearRegression
+
     return GlassBoxLinearRegression(epochs=train.get("epochs", 200), lr=train.get("lr", 0.01),
                                     zero_grad=train.get("zero_grad", True), random_state=seed)
 
 
 def _sk_logistic(task, seed, device, train, C: float = 1.0, max_iter: int = 1000):
+    from sklearn.linear_model import LogisticRegression
+
     return LogisticRegression(C=C, max_iter=max_iter)
 
 
 def _sk_mlp(task, seed, device, train, hidden: list[int] = (100,), activation: Activation = "relu",
             max_iter: int = 2000):
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
     cls = MLPClassifier if task == "classification" else MLPRegressor
     act = {"sigmoid": "logistic"}.get(activation, activation)
     return cls(hidden_layer_sizes=tuple(hidden), activation=act, max_iter=max_iter, random_state=seed)
@@ -78,15 +86,25 @@ MODELS = {
 }
 
 
+def default_backend(kind: str) -> str:
+    """The backend a model kind gets when the spec names none: the first of MODELS[kind]."""
+    return next(iter(MODELS[kind][2]))
+
+
+def backend_of(model: dict) -> str:
+    """The backend of a rung's model spec ({"kind": …, "backend": …?}), its kind's default if none."""
+    return model.get("backend") or default_backend(model["kind"])
+
+
 def build_estimator(task: str, features: dict | None, model: dict, train: dict | None,
                     seed: int, device: str):
     """The estimator for one rung: `features` and `model` are {"kind": …, **params} dicts."""
     params = dict(model)
-    kind, backend = params.pop("kind"), params.pop("backend", None)
-    builders = MODELS[kind][2]
-    backend = backend or next(iter(builders))
-    estimator = builders[backend](task, seed, device, dict(train or {}), **params)
+    kind, backend = params.pop("kind"), params.pop("backend", None) or default_backend(model["kind"])
+    estimator = MODELS[kind][2][backend](task, seed, device, dict(train or {}), **params)
     if features:
+        from sklearn.pipeline import make_pipeline
+
         fparams = dict(features)
         phi = FEATURES[fparams.pop("kind")](**fparams)
         return make_pipeline(phi, estimator)

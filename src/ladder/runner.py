@@ -15,7 +15,8 @@ import numpy as np
 
 from . import backends, budget, claims, data
 from .backends import Task
-from .metrics import boundary_linearity, final_step, linear_coefficients, loss_drops, score
+from .metrics import (boundary_linearity, count_features, count_params, final_step, linear_coefficients,
+                      loss_drops, score, value_of)
 from .errors import LadderError
 from .experiments.spec import ExperimentSpec, RungSpec
 from .rungs import build_estimator
@@ -41,23 +42,6 @@ class RungRun:
     estimator: object = field(repr=False, default=None)
     test_predictions: np.ndarray | None = field(repr=False, default=None)
     notes: list[str] = field(default_factory=list)  # warnings raised while fitting
-
-
-def count_features(estimator, dataset) -> int:
-    """How many features the final model sees (after φ, if the rung has one)."""
-    return int(getattr(final_step(estimator), "n_features_in_", dataset.n_features))
-
-
-def count_params(estimator) -> int | None:
-    """Learned numbers in the final model: weights + biases (coef_ + intercept_ for scikit-learn)."""
-    final = final_step(estimator)
-    if hasattr(final, "n_params_"):
-        return int(final.n_params_)
-    if hasattr(final, "coefs_"):  # scikit-learn's MLP
-        return int(sum(w.size for w in final.coefs_) + sum(b.size for b in final.intercepts_))
-    if hasattr(final, "coef_"):
-        return int(np.size(final.coef_) + np.size(final.intercept_))
-    return None
 
 
 def _fit(estimator, X, y, fit_params: dict):
@@ -114,12 +98,8 @@ def _run_rung(rung: RungSpec, dataset, seed: int, device: str, listener: Listene
     metrics.update(linear_coefficients(estimator))
     if dataset.task == "classification" and X_train.shape[1] == 2:
         metrics["boundary_linearity"] = boundary_linearity(estimator, X_train)
-    run = RungRun(metrics, seconds, history, count_features(estimator, dataset), count_params(estimator),
-                  estimator, test_predictions, notes)
-    run.metrics.update(n_features=run.n_features, fit_seconds=seconds)
-    if run.n_params is not None:
-        run.metrics["n_params"] = run.n_params
-    return run
+    return RungRun(metrics, seconds, history, count_features(estimator, dataset.n_features),
+                   count_params(estimator), estimator, test_predictions, notes)
 
 
 def _summary(values: list) -> dict:
@@ -212,9 +192,7 @@ def _rung_record(spec: ExperimentSpec, rung: RungSpec, runs: list, seeds: list[i
     """One rung's record; seeds that failed have None among the values and a reason in "failures"."""
     done = [r for r in runs if isinstance(r, RungRun)]
     first = done[0] if done else RungRun({}, 0.0, {}, None, None)
-    skip = {"n_features", "n_params", "fit_seconds"}
-    metrics = {key: _summary([getattr(r, "metrics", {}).get(key) for r in runs])
-               for key in first.metrics if key not in skip}
+    metrics = {key: _summary([getattr(r, "metrics", {}).get(key) for r in runs]) for key in first.metrics}
     history = {key: [r.history[key] for r in done] for key in first.history}
     record = {"name": rung.name, "backend": spec.backend(rung), "model": rung.model.model_dump(),
               "n_features": first.n_features, "n_params": first.n_params, "metrics": metrics,
@@ -247,16 +225,13 @@ def check_claims(spec: ExperimentSpec, rung_records: list[dict]) -> list[dict]:
     """Each claim with whether it holds on the mean over seeds, and the value of its left side."""
     by_name = {r["name"]: r for r in rung_records}
 
-    def lookup(ref: claims.Ref) -> float:
+    def lookup(ref: claims.Ref) -> float | None:
         rung = by_name[ref.rung]
-        if ref.metric in ("n_features", "n_params") and rung[ref.metric] is not None:
-            return float(rung[ref.metric])
-        if ref.metric == "fit_seconds":
-            return rung["fit_seconds"]["mean"]
-        if ref.metric not in rung["metrics"]:
+        try:
+            return value_of(rung, ref.metric)
+        except KeyError:
             raise LadderError(f"{spec.name}: claim on {ref}: rung {ref.rung!r} has no metric "
-                              f"{ref.metric!r}; it has: {', '.join(rung['metrics'])}")
-        return rung["metrics"][ref.metric]["mean"]
+                              f"{ref.metric!r}; it has: {', '.join(rung['metrics'])}") from None
 
     results = []
     for claim in spec.claims:

@@ -6,6 +6,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from .metrics import columns
+
 
 def _fmt(summary: dict | None, digits: int = 3) -> str:
     """mean ± std over seeds (the std only when there are several); "–" for a missing value."""
@@ -37,10 +39,10 @@ def results_table(experiment: dict) -> Table:
     table.add_column("backend", no_wrap=True)
     table.add_column("features", justify="right")
     table.add_column("params", justify="right")
-    keys = (["train_accuracy", "test_accuracy"] if experiment["task"] == "classification"
-            else ["train_r2", "test_r2", "test_mse"])
-    for key in keys:
-        table.add_column(key.replace("_", " ").replace("accuracy", "acc"), justify="right", no_wrap=True)
+    metrics = columns(experiment["task"])
+    keys = [m.key for m in metrics]
+    for metric in metrics:
+        table.add_column(metric.short, justify="right", no_wrap=True)
     table.add_column("fit s", justify="right", no_wrap=True)
     for rung in experiment["rungs"]:
         params = "–" if rung["n_params"] is None else f"{rung['n_params']:,}"

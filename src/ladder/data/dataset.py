@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 
 @dataclass
@@ -72,6 +71,8 @@ def split(name, task, X, y, *, test_size, seed, params) -> Dataset:
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must be 0 (no held-out split) or between 0 and 1, got {test_size}")
     stratify = y if task == "classification" else None
+    from sklearn.model_selection import train_test_split
+
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=test_size, random_state=seed, stratify=stratify)
     return Dataset(name, task, X_train, X_test, y_train, y_test, params=params)

@@ -1,9 +1,12 @@
-"""Small synthetic datasets: the 2-D toys (circles, spirals, …) and the 1-D regressions."""
+"""Small synthetic datasets: the 2-D toys (circles, spirals, …) and the 1-D regressions.
+
+scikit-learn's generators are imported inside each function, so listing the datasets (their
+names, parameters and defaults) costs no import of scikit-learn.
+"""
 
 from __future__ import annotations
 
 import numpy as np
-from sklearn import datasets as skd
 
 from .dataset import Dataset, split, task
 
@@ -22,6 +25,8 @@ def circles(n: int = 1000, noise: float = 0.1, factor: float = 0.5, seed: int = 
     _check(n, noise)
     if not 0 < factor < 1:
         raise ValueError(f"factor must be between 0 and 1, got {factor}")
+    from sklearn import datasets as skd
+
     X, y = skd.make_circles(n, noise=noise, factor=factor, random_state=seed)
     return split("circles", "classification", X, y, test_size=test_size, seed=seed,
                  params={"noise": noise, "factor": factor})
@@ -31,6 +36,8 @@ def circles(n: int = 1000, noise: float = 0.1, factor: float = 0.5, seed: int = 
 def moons(n: int = 1000, noise: float = 0.2, seed: int = 0, test_size: float = 0.25) -> Dataset:
     """Two interleaved half-moons: gently curved boundary."""
     _check(n, noise)
+    from sklearn import datasets as skd
+
     X, y = skd.make_moons(n, noise=noise, random_state=seed)
     return split("moons", "classification", X, y, test_size=test_size, seed=seed,
                  params={"noise": noise})
@@ -75,6 +82,8 @@ def blobs(n: int = 1000, centers: int | list[list[float]] = 3, noise: float = 1.
     _check(n, noise)
     if (centers if isinstance(centers, int) else len(centers)) < 2:
         raise ValueError(f"centers must be at least 2 (a count or a list of points), got {centers}")
+    from sklearn import datasets as skd
+
     X, y = skd.make_blobs(n, centers=centers, cluster_std=noise, random_state=seed)
     return split("blobs", "classification", X, y, test_size=test_size, seed=seed,
                  params={"centers": centers, "noise": noise})
@@ -88,6 +97,8 @@ def linear(n: int = 1000, noise: float = 0.0, class_sep: float = 1.5, clusters_p
     `noise` is the fraction of labels flipped at random.
     """
     _check(n, noise)
+    from sklearn import datasets as skd
+
     X, y = skd.make_classification(n, n_features=2, n_informative=2, n_redundant=0,
                                    n_clusters_per_class=clusters_per_class, flip_y=noise,
                                    class_sep=class_sep, random_state=seed)

@@ -13,7 +13,7 @@ import torch
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 
-from ..metrics import final_step
+from ..metrics import final_step, label
 
 DPI = 110
 PANEL = (3.2, 3.0)  # inches per panel: four side by side still read on a laptop, two on a phone
@@ -55,10 +55,8 @@ def symmetric_limit(values) -> float:
 
 
 def fmt_metric(key: str, value: float) -> str:
-    """A metric the way the terminal table prints it: "test acc 0.992", "test R² 0.974"."""
-    label = {"test_accuracy": "test acc", "train_accuracy": "train acc",
-             "test_r2": "test R²", "train_r2": "train R²"}.get(key, key.replace("_", " "))
-    return f"{label} {value:.3f}"
+    """A metric the way a figure's title says it: "test acc 0.992", "test R² 0.974"."""
+    return f"{label(key)} {value:.3f}"
 
 
 def image_grid(fig, images, ncols: int, titles=None, cmap="gray_r", vmin=None, vmax=None,
@@ -89,11 +87,6 @@ def rows(X) -> np.ndarray:
 
 
 # -- a way into fitted estimators ---------------------------------------------------------------
-def n_features_seen(estimator, X) -> int:
-    """How many features the final model sees (after φ when the rung has one)."""
-    return int(getattr(final_step(estimator), "n_features_in_", rows(X).shape[1]))
-
-
 def torch_module(estimator, kind: type | None = None):
     """The fitted nn.Module of a Torch rung (optionally checked to be a `kind`), and its estimator."""
     final = final_step(estimator)

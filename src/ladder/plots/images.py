@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from sklearn.metrics import confusion_matrix
 
-from ..features import as_images, image_size
+from ..features.shapes import as_images, image_size
 from ..metrics import final_step
 from ..models import LinearNet, SimpleCNN
 from ._common import (DIVERGING, blank_figure, fmt_metric, image_grid, new_figure, rows,

@@ -9,9 +9,10 @@ import numpy as np
 import torch
 from sklearn.inspection import DecisionBoundaryDisplay
 
+from ..metrics import count_features
 from ..models import MLP
-from ._common import (PANEL, binary_cmap, class_colors, fmt_metric, n_features_seen, new_figure,
-                      torch_inputs, torch_module)
+from ._common import (PANEL, binary_cmap, class_colors, fmt_metric, new_figure, rows, torch_inputs,
+                      torch_module)
 
 GRID = 200  # points per side of a decision-boundary or activation grid
 
@@ -87,7 +88,8 @@ def decision_boundaries(models: dict, ds, metrics: dict | None = None, ncols: in
     classes = np.unique(ds.y_train)
     X_all = np.vstack([ds.X_train, ds.X_test])
     for ax, (name, est) in zip(axes.ravel(), models.items()):
-        accuracy, n_features = metrics.get(name) or (_test_accuracy(est, ds), n_features_seen(est, ds.X_test))
+        accuracy, n_features = metrics.get(name) or (_test_accuracy(est, ds),
+                                                     count_features(est, rows(ds.X_test).shape[1]))
         if len(classes) == 2:
             DecisionBoundaryDisplay.from_estimator(
                 est, X_all, grid_resolution=GRID, response_method="predict_proba", ax=ax,

@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 
+from ..metrics import headline
 from ._common import class_colors, new_figure
 
 LEARNED_KINDS = {"mlp", "cnn"}
@@ -40,10 +41,6 @@ def mean_curve(values) -> np.ndarray:
         n = min(len(v) for v in values)
         return np.mean([np.asarray(v[:n], dtype=float) for v in values], axis=0)
     return np.asarray(values, dtype=float)
-
-
-def test_metric_key(task: str) -> str:
-    return "test_accuracy" if task == "classification" else "test_r2"
 
 
 # -- figures ------------------------------------------------------------------------------------
@@ -98,7 +95,7 @@ def accuracy_per_epoch(records_or_histories):
 
 def final_accuracy_bars(record):
     """Every rung's final test metric (accuracy, or R² for regression) as a bar, mean ± std over seeds."""
-    key = test_metric_key(record.get("task", "classification"))
+    key = headline(record.get("task", "classification"))
     rungs = [r for r in record["rungs"] if key in r["metrics"]]
     names = [r["name"] for r in rungs]
     means = np.array([r["metrics"][key]["mean"] for r in rungs])
@@ -140,7 +137,7 @@ def rung_family(rung: dict) -> str:
 def best_rungs(record) -> dict:
     """The best engineered and the best learned rung of one experiment by mean test metric:
     {"problem", "metric", "engineered": (name, value) | None, "learned": (name, value) | None}."""
-    key = test_metric_key(record.get("task", "classification"))
+    key = headline(record.get("task", "classification"))
     best = {"engineered": None, "learned": None}
     for rung in record["rungs"]:
         if key not in rung["metrics"]:
