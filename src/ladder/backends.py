@@ -157,6 +157,18 @@ def run_local(tasks: list[Task], datasets: list, device: str, listener, jobs: in
 BACKENDS = ("serial", "local", "ray")
 
 
+def check_backend(backend: str, address: str | None) -> None:
+    """A LadderError for an unknown backend, an address without ray, or ray asked for and not installed."""
+    if backend not in BACKENDS:
+        raise LadderError(f"--backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+    if address is not None and backend != "ray":
+        raise LadderError(f"--address {address}: only the ray backend joins a cluster; add --backend ray")
+    if backend == "ray":
+        from .ray_backend import import_ray
+
+        import_ray()
+
+
 def execute(tasks: list[Task], datasets: list, device: str, listener, jobs: int = 1,
             threads: int | None = None, backend: str = "local",
             address: str | None = None) -> Iterator[tuple[Task, object]]:

@@ -80,6 +80,7 @@ Examples:
   ladder run                                  # the whole progression
   ladder run circles sine --seeds 3 --out runs/demo
   ladder run my_ladder.toml --strict          # your own experiment file
+  ladder run noisy-circles --seeds 20 --backend ray   # on Ray: a local instance, or --address
 """
 
 
@@ -94,16 +95,21 @@ def run(
         help="Folder for results.json, the figures, the trained PyTorch weights and report.html.")] = None,
     figures: Annotated[bool, typer.Option(help="With --out, draw the figures and write the HTML report.")] = True,
     device: Annotated[str, typer.Option(help="auto (cuda, then mps, then cpu), cpu, cuda or mps.")] = "auto",
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when a claim fails.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when a claim or a task fails.")] = False,
     jobs: Annotated[str, typer.Option(
         help="Rung × seed tasks run in parallel worker processes: a number, or auto (one per "
              "free core when there are more tasks than cores).")] = "auto",
     threads: Annotated[Optional[int], typer.Option(
         help="CPU threads per task (overrides ladder's choice and $LADDER_THREADS): by default one "
              "for small models and scikit-learn, the free cores for CNNs.", show_default=False)] = None,
+    backend: Annotated[str, typer.Option(
+        help="Where rung × seed tasks run: serial (this process), local (worker processes) or ray.")] = "local",
+    address: Annotated[Optional[str], typer.Option(
+        help="With --backend ray, the cluster to join: auto or ray://HOST:PORT; by default a local "
+             "Ray is started for the run.", show_default=False)] = None,
 ):
     """Run experiments, print a table per experiment and check each claim (✓ holds, ✗ fails)."""
-    from . import budget
+    from . import backends, budget
     from . import experiments as exp
     from .results import SCHEMA, prepare_out_dir, save_torch_models, write_results
     from .runner import load_dataset, run_experiments, training_work
@@ -117,6 +123,7 @@ def run(
         raise LadderError(f"--jobs {jobs!r}: give a number of worker processes >= 1, or auto")
     if threads is not None and threads < 1:
         raise LadderError(f"--threads {threads}: give a number of threads >= 1")
+    backends.check_backend(backend, address)
     if threads is not None:
         os.environ[budget.ENV_VAR] = str(threads)  # worker processes inherit it
     try:
@@ -135,10 +142,12 @@ def run(
     cores = budget.idle_cores()  # the run's budget: never more cores than other programs leave free
     n_tasks = sum(len(spec.rungs) for spec in specs) * seeds
     work = sum(training_work(spec, dataset) for spec, dataset in zip(specs, datasets)) * seeds
-    n_jobs, per_job = budget.plan(n_tasks, jobs if jobs == "auto" else int(jobs), cores, work)
+    # Ray's start-up is paid whatever the size of the run: there, "auto" always spreads the tasks.
+    n_jobs, per_job = budget.plan(n_tasks, 1 if backend == "serial" else jobs if jobs == "auto" else int(jobs),
+                                  cores, work if backend == "local" else float("inf"))
     with _progress() as progress, budget.budget(per_job):
         listener = ProgressListener(progress)
-        runs = run_experiments(specs, seed_list, device, listener, datasets, n_jobs, per_job)
+        runs = run_experiments(specs, seed_list, device, listener, datasets, n_jobs, per_job, backend, address)
     records = [r.record for r in runs]
     for record in records:
         console.print(results_table(record))
@@ -172,8 +181,12 @@ def run(
     total = time.perf_counter() - started
     failed = sum(not c["holds"] for r in records for c in r["claims"])
     n_claims = sum(len(r["claims"]) for r in records)
+    broken = [f"{r['name']}/{rung['name']} seed {f['seed']}: {f['reason']}"
+              for r in records for rung in r["rungs"] for f in rung.get("failures", [])]
+    for line in broken:
+        errors.print(f"[bold red]failed:[/] {escape(line)}", highlight=False, soft_wrap=True)
     console.print(f"{n_claims - failed}/{n_claims} claims hold · {total:.1f} s on {resolved.type}")
-    if strict and failed:
+    if strict and (failed or broken):
         raise typer.Exit(1)
 
 

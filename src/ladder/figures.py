@@ -35,13 +35,18 @@ def _first(run, kind, raw_inputs_only=True):
     return None, None
 
 
+def drawable(record: dict) -> dict:
+    """The record without the rungs whose every seed failed: nothing of them is left to draw."""
+    return {**record, "rungs": [r for r in record["rungs"] if r["metrics"]]}
+
+
 def _has_history(record) -> bool:
     return any(r.get("history", {}).get("loss") for r in record["rungs"])
 
 
 def experiment_figures(run) -> Iterator[FigureJob]:
     """The figures of one experiment (an ExperimentRun), in the order the report shows them."""
-    record, ds, models = run.record, run.dataset, run.models
+    record, ds, models = drawable(run.record), run.dataset, run.models
     if ds.X_train.ndim == 3:
         yield from _image_figures(run)
         return
@@ -63,7 +68,7 @@ def experiment_figures(run) -> Iterator[FigureJob]:
 
 
 def _image_figures(run) -> Iterator[FigureJob]:
-    record, ds, models = run.record, run.dataset, run.models
+    record, ds, models = drawable(run.record), run.dataset, run.models
     yield "samples", "Sample digits", lambda: plots.sample_digits(ds)
     if _has_history(record):
         yield "accuracy-per-epoch", "Test accuracy per epoch", lambda: plots.accuracy_per_epoch(record)
@@ -95,7 +100,7 @@ def _image_figures(run) -> Iterator[FigureJob]:
 
 def summary_figures(runs) -> Iterator[FigureJob]:
     """Figures about the whole run: the full picture, engineered against learned features."""
-    records = [run.record for run in runs]
+    records = [drawable(run.record) for run in runs]
     if len(records) > 1:
         yield "full-picture", "The full picture: hand-made features against learned ones", \
             lambda: plots.full_picture(records)

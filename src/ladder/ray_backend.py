@@ -52,13 +52,14 @@ def connect(ray, address: str | None, cpus: int) -> bool:
 
     A Ray the caller already started (a notebook, the tests) is used as it is and left running.
     """
+    if address is not None:
+        check_address(address)
     if ray.is_initialized():
         return False
     quiet = {"log_to_driver": False, "configure_logging": False}
     if address is None:
         ray.init(address="local", num_cpus=cpus, include_dashboard=False, **quiet)
         return True
-    check_address(address)
     try:
         ray.init(address=address, **quiet)
     except (ConnectionError, RuntimeError, ValueError) as exc:

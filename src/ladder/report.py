@@ -197,7 +197,7 @@ def _number(x: float, digits: int = 3, like: float | None = None) -> str:
 def _claim(claim: dict) -> dict:
     value = claim.get("value")
     return {"text": claim.get("text", ""), "check": claim.get("check", ""), "holds": bool(claim.get("holds")),
-            "value": "diverged" if value is None else f"{value:.4g}"}
+            "value": claim.get("reason") or ("diverged" if value is None else f"{value:.4g}")}
 
 
 def _date(date: str | None) -> str | None:

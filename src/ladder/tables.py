@@ -46,7 +46,7 @@ def results_table(experiment: dict) -> Table:
     table.add_column("fit s", justify="right", no_wrap=True)
     for rung in experiment["rungs"]:
         params = "–" if rung["n_params"] is None else f"{rung['n_params']:,}"
-        table.add_row(Text(rung["name"]), rung["backend"], str(rung["n_features"]), params,
+        table.add_row(Text(rung["name"]), rung["backend"], str(rung["n_features"] or "–"), params,
                       *(_fmt(rung["metrics"].get(k)) for k in keys), _fmt(rung["fit_seconds"], 2))
     return table
 
@@ -61,6 +61,7 @@ def claims_summary(experiment: dict) -> Group:
         line = Text(" ")
         line.append("✓" if claim["holds"] else "✗", style="green" if claim["holds"] else "red")
         line.append(f" {claim['text']}  ")
-        line.append(f"({claim['check']}; value {_number(claim['value'])})", style="dim")
+        value = claim.get("reason") or f"value {_number(claim['value'])}"  # a reason: a rung failed
+        line.append(f"({claim['check']}; {value})", style="dim")
         lines.append(line)
     return Group(*lines)
