@@ -91,8 +91,9 @@ plots.training_curves(sine.record)
 # ## Part 3, harder classification: two spirals
 #
 # Two spirals wound into each other. Polynomial features rescued the circles, because a person
-# guessed the right shape. Here a guess of degree 6 (27 features) barely helps: the boundary winds
-# around the origin, and no low-degree polynomial follows it. The MLP learns it from the raw
+# guessed the right shape. Here a guess of degree 6 (27 features) lifts a line from about 55% to
+# about 70%, far from solved: the boundary winds around the origin, and no low-degree polynomial
+# follows it. The MLP learns it from the raw
 # coordinates.
 
 # %%

@@ -240,7 +240,7 @@ def test_a_failed_write_keeps_the_old_report_and_leaves_no_temporary_file(run_di
     def interrupted(src, dst):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("ladder.results.os.replace", interrupted)
+    monkeypatch.setattr("ladder.atomic.os.replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         write_report(out, results)
     assert (out / "report.html").read_text(encoding="utf-8") == "old report"

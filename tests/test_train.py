@@ -7,7 +7,8 @@ import torch
 from torch import nn
 
 from ladder.models import MLP, LinearNet
-from ladder.train import device_available, pick_device, train
+from ladder.devices import device_available, pick_device
+from ladder.train import train
 
 
 def line_data(n=100):
@@ -237,8 +238,31 @@ def test_auto_device_is_cuda_then_mps_then_cpu():
 
 
 def test_bf16_autocast_is_used_only_where_the_hardware_has_it():
-    from ladder.train import bf16_supported
+    from ladder.devices import bf16_supported
 
     assert bf16_supported(torch.device("cuda")) is True
     assert bf16_supported(torch.device("mps")) is False
     assert bf16_supported(torch.device("cpu")) == bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def test_a_loss_that_explodes_stops_training_at_that_epoch_with_a_hint():
+    from ladder.data import load
+    from ladder.estimators import TorchClassifier
+    from ladder.train import Diverged
+
+    circles = load("circles", n=400)
+    model = TorchClassifier(module="mlp", hidden=(16, 16), epochs=50, lr=1e6, random_state=0)
+    with pytest.raises(Diverged, match="lower learning rate") as stop:
+        model.fit(circles.X_train, circles.y_train)
+    assert stop.value.epoch < 5
+    assert len(model.history_["loss"]) == stop.value.epoch + 1  # what was learned before it broke
+
+
+def test_leaving_out_zero_grad_is_a_bad_loop_not_a_divergence():
+    from ladder.data import load
+    from ladder.estimators import TorchRegressor
+
+    line = load("line")
+    model = TorchRegressor(module="linear", epochs=200, optimizer="sgd", lr=0.01, zero_grad=False,
+                           random_state=0).fit(line.X_train, line.y_train)
+    assert len(model.history_["loss"]) == 200

@@ -75,11 +75,30 @@ def _number(text: str, check: str) -> float:
     return value
 
 
-def evaluate(check: Check, lookup: Callable[[Ref], float]) -> tuple[bool, float]:
-    """Whether the check holds, and the value of its left side."""
+def sides(check: Check, lookup: Callable[[Ref], float]) -> tuple[float, float]:
+    """The values of the left side and of the right side (its arithmetic done)."""
     left = lookup(check.left)
     right = check.right
     if isinstance(right, Ref):
         base = lookup(right)
         right = {"+": base + check.amount, "-": base - check.amount, "*": base * check.amount}[check.arithmetic]
+    return left, right
+
+
+def evaluate(check: Check, lookup: Callable[[Ref], float]) -> tuple[bool, float]:
+    """Whether the check holds, and the value of its left side."""
+    left, right = sides(check, lookup)
     return bool(OPS[check.op](left, right)), left
+
+
+def margin(op: str, left: float, right: float) -> float:
+    """How far the claim is from flipping: positive when it holds, negative when it fails.
+
+    For ">" and ">=" that is left − right, for "<" and "<=" right − left; an "==" claim that holds
+    has margin 0, one that fails −|left − right|.
+    """
+    if op in (">", ">="):
+        return left - right
+    if op in ("<", "<="):
+        return right - left
+    return -abs(left - right)

@@ -13,12 +13,11 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import __version__
 from .errors import LadderError
-from .tables import claims_summary, results_table
+from .progress import DownloadBar, ProgressListener, bars
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="ladder: why deep learning works, shown by real and measured experiments.")
@@ -40,39 +39,6 @@ def user_errors(command):
             errors.print("interrupted; no results were written")
             raise typer.Exit(130) from None
     return wrapper
-
-
-class ProgressListener:
-    """Rich progress bars: rung × seed tasks done, and the running rung's epochs (when run serially)."""
-
-    def __init__(self, progress: Progress):
-        self.progress = progress
-        self.overall = progress.add_task("rungs × seeds", total=0)
-        self.task = None
-
-    def experiment_started(self, spec, dataset, n_tasks):
-        self.progress.update(self.overall, total=self.progress.tasks[0].total + n_tasks)
-        if dataset.note:
-            self.progress.console.print(f"[yellow]note:[/] {dataset.note}", highlight=False)
-
-    def rung_started(self, rung, seed, epochs):
-        if epochs:  # a bar of epochs only where the loop reports them (in this process)
-            self.task = self.progress.add_task(f"  {rung} seed {seed}", total=epochs)
-
-    def epoch_done(self, epoch, history):
-        if self.task is not None:
-            self.progress.update(self.task, completed=epoch + 1)
-
-    def rung_done(self, rung, seed, record):
-        self.progress.update(self.overall, advance=1)
-        if self.task is not None:
-            self.progress.remove_task(self.task)
-            self.task = None
-
-
-def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=True)
 
 
 RUN_EXAMPLES = """\b
@@ -109,11 +75,55 @@ def run(
              "Ray is started for the run.", show_default=False)] = None,
 ):
     """Run experiments, print a table per experiment and check each claim (✓ holds, ✗ fails)."""
+    # Over 40 lines only by its option declarations above; the body is the run, step by step.
     from . import backends, budget
     from . import experiments as exp
-    from .results import SCHEMA, prepare_out_dir, save_torch_models, write_results
-    from .runner import load_dataset, run_experiments, training_work
-    from .train import device_available, pick_device
+    from .outputs import prepare_out_dir, write_run
+    from .results import document
+    from .runner import load_dataset, run_experiments
+
+    resolved = _check_run_options(device, seeds, jobs, threads)
+    backends.check_backend(backend, address)
+    specs = [exp.resolve(name) for name in (experiments or exp.PROGRESSION)]  # all checked before any run
+    out_dir = prepare_out_dir(out) if out else None
+    seed_list = list(range(seeds))
+    date = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started = time.perf_counter()
+    datasets = [load_dataset(spec) for spec in specs]  # a bad dataset parameter fails before any training
+    n_jobs, per_job = _plan(specs, datasets, seeds, jobs, backend)
+    with bars(console) as progress, budget.budget(per_job):
+        runs = run_experiments(specs, seed_list, device, ProgressListener(progress), datasets, n_jobs, per_job,
+                               backend, address)
+    records = [r.record for r in runs]
+    _print_records(records)
+    results = document(records, seeds=seed_list, device=resolved.type, date=date,
+                       timings={"experiments": time.perf_counter() - started})
+    if out_dir is not None:
+        from .figures import count_figures
+
+        with bars(console) as progress:
+            task = progress.add_task("figures", total=count_figures(runs) if figures else 0)
+            write_run(out_dir, runs, results, started, figures,
+                      lambda title: progress.update(task, advance=1, description=title))
+        console.print(f"results: {out_dir / 'results.json'}")
+        if figures:
+            console.print(f"report:  {out_dir / 'report.html'}")
+    failed = sum(not c["holds"] for r in records for c in r["claims"])
+    n_claims = sum(len(r["claims"]) for r in records)
+    broken = [f"{r['name']}/{rung['name']} seed {f['seed']}: {f['reason']}"
+              for r in records for rung in r["rungs"] for f in rung.get("failures", [])]
+    for line in broken:
+        errors.print(f"[bold red]failed:[/] {escape(line)}", highlight=False, soft_wrap=True)
+    console.print(f"{n_claims - failed}/{n_claims} claims hold · {time.perf_counter() - started:.1f} s "
+                  f"on {resolved.type}")
+    if strict and (failed or broken):
+        raise typer.Exit(1)
+
+
+def _check_run_options(device: str, seeds: int, jobs: str, threads: int | None):
+    """Every option of `ladder run` checked before anything is loaded; returns the torch device."""
+    from . import budget
+    from .devices import device_available, pick_device
 
     if device not in ("auto", "cpu", "cuda", "mps"):
         raise LadderError(f"--device {device!r}: choose one of auto, cpu, cuda, mps")
@@ -123,71 +133,38 @@ def run(
         raise LadderError(f"--jobs {jobs!r}: give a number of worker processes >= 1, or auto")
     if threads is not None and threads < 1:
         raise LadderError(f"--threads {threads}: give a number of threads >= 1")
-    backends.check_backend(backend, address)
     if threads is not None:
         os.environ[budget.ENV_VAR] = str(threads)  # worker processes inherit it
     try:
         budget.requested_threads()
     except ValueError as exc:
         raise LadderError(str(exc)) from None
-    specs = [exp.resolve(name) for name in (experiments or exp.PROGRESSION)]  # all checked before any run
     resolved = pick_device(device)
     if not device_available(resolved):
         raise LadderError(f"--device {device}: no such device is visible here; use --device auto or cpu")
-    out_dir = prepare_out_dir(out) if out else None
-    seed_list = list(range(seeds))
-    date = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    started = time.perf_counter()
-    datasets = [load_dataset(spec) for spec in specs]  # a bad dataset parameter fails before any training
-    cores = budget.idle_cores()  # the run's budget: never more cores than other programs leave free
+    return resolved
+
+
+def _plan(specs, datasets, seeds: int, jobs: str, backend: str) -> tuple[int, int]:
+    """(worker processes, threads each): the run's budget is the cores other programs leave free."""
+    from . import budget
+    from .runner import training_work
+
     n_tasks = sum(len(spec.rungs) for spec in specs) * seeds
     work = sum(training_work(spec, dataset) for spec, dataset in zip(specs, datasets)) * seeds
     # Ray's start-up is paid whatever the size of the run: there, "auto" always spreads the tasks.
-    n_jobs, per_job = budget.plan(n_tasks, 1 if backend == "serial" else jobs if jobs == "auto" else int(jobs),
-                                  cores, work if backend == "local" else float("inf"))
-    with _progress() as progress, budget.budget(per_job):
-        listener = ProgressListener(progress)
-        runs = run_experiments(specs, seed_list, device, listener, datasets, n_jobs, per_job, backend, address)
-    records = [r.record for r in runs]
+    jobs = 1 if backend == "serial" else jobs if jobs == "auto" else int(jobs)
+    return budget.plan(n_tasks, jobs, budget.idle_cores(), work if backend == "local" else float("inf"))
+
+
+def _print_records(records: list[dict]) -> None:
+    from .tables import claims_summary, results_table
+
+    
     for record in records:
         console.print(results_table(record))
         console.print(claims_summary(record))
         console.print()
-    timings = {"experiments": time.perf_counter() - started}
-    results = {"schema": SCHEMA, "ladder_version": __version__, "device": resolved.type,
-               "seeds": seed_list, "date": date, "total_seconds": timings["experiments"],
-               "timings": timings, "figures": [], "experiments": records}
-    if out_dir is not None:
-        if figures:
-            from .figures import count_figures, draw_all
-            from .report import write_report
-
-            begun = time.perf_counter()
-            with _progress() as progress:
-                task = progress.add_task("figures", total=count_figures(runs))
-                results["figures"] = draw_all(runs, out_dir / "figures",
-                                              lambda title: progress.update(task, advance=1, description=title))
-            save_torch_models(runs, out_dir / "models")
-            timings["figures"] = time.perf_counter() - begun
-        # Fixed before the report is drawn, so `ladder report DIR` rebuilds the very same page.
-        results["total_seconds"] = time.perf_counter() - started
-        if figures:
-            begun = time.perf_counter()
-            report = write_report(out_dir, results)
-            timings["report"] = time.perf_counter() - begun
-        console.print(f"results: {write_results(out_dir, results)}")
-        if figures:
-            console.print(f"report:  {report}")
-    total = time.perf_counter() - started
-    failed = sum(not c["holds"] for r in records for c in r["claims"])
-    n_claims = sum(len(r["claims"]) for r in records)
-    broken = [f"{r['name']}/{rung['name']} seed {f['seed']}: {f['reason']}"
-              for r in records for rung in r["rungs"] for f in rung.get("failures", [])]
-    for line in broken:
-        errors.print(f"[bold red]failed:[/] {escape(line)}", highlight=False, soft_wrap=True)
-    console.print(f"{n_claims - failed}/{n_claims} claims hold · {total:.1f} s on {resolved.type}")
-    if strict and (failed or broken):
-        raise typer.Exit(1)
 
 
 @app.command()
@@ -202,64 +179,39 @@ def report(out: Annotated[Path, typer.Argument(help="A folder written by `ladder
 @app.command("list")
 @user_errors
 def list_():
-    """List the built-in experiments, datasets, feature maps and models, one line each."""
+    """List the built-in experiments, datasets (with their parameters), feature maps and models."""
     from . import experiments as exp
     from .data import DATASETS
     from .features import FEATURES
     from .rungs import MODELS
 
-    def first_line(fn):
-        return (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
-
     sections = {
-        "experiments": [(n, exp.resolve(n).title) for n in exp.builtin_names()],
-        "datasets": [(n, f"[{fn.task}] {first_line(fn)}") for n, fn in DATASETS.items()],
-        "feature maps": [(n, first_line(fn)) for n, fn in FEATURES.items()],
+        "experiments": [(n, exp.builtin_title(n)) for n in exp.builtin_names()],
+        "datasets": [(n, f"[{fn.task}] {_first_line(fn)}  {_parameters(fn)}") for n, fn in DATASETS.items()],
+        "feature maps": [(n, f"{_first_line(fn)}  {_parameters(fn)}") for n, fn in FEATURES.items()],
         "models": [(n, f"{desc} (backends: {', '.join(b)})") for n, (desc, _, b) in MODELS.items()],
     }
     for title, rows in sections.items():
         table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
-        table.add_column(style="bold")
+        table.add_column(style="bold", no_wrap=True)
         table.add_column()
         for name, text in rows:
-            table.add_row(name, text)
+            table.add_row(name, escape(text))
         console.print(table)
         console.print()
 
 
-class DownloadBar:
-    """A rich download bar with the protocol pooch drives (total, update, reset, close).
+def _first_line(fn) -> str:
+    return (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
 
-    It appears only once the server answers (pooch then sets `total`), so a mirror that fails
-    leaves nothing on the screen.
-    """
 
-    def __init__(self, description: str):
-        self.description = description
-        self._progress = None
+def _parameters(fn) -> str:
+    """A function's parameters with their defaults, as a spec would write them: (n=1000, noise=0.1)."""
+    import inspect
 
-    @property
-    def total(self):
-        return self._progress.tasks[0].total if self._progress else None
-
-    @total.setter
-    def total(self, value):
-        from rich.progress import DownloadColumn, TransferSpeedColumn
-
-        self._progress = Progress(TextColumn("{task.description}"), BarColumn(),
-                                  DownloadColumn(), TransferSpeedColumn(), console=errors)
-        self._task = self._progress.add_task(self.description, total=value or None)
-        self._progress.start()
-
-    def update(self, n: int):
-        self._progress.advance(self._task, n)
-
-    def reset(self):
-        self._progress.reset(self._task)
-
-    def close(self):
-        if self._progress:
-            self._progress.stop()
+    shown = [f"{p.name}={p.default!r}" if p.default is not inspect.Parameter.empty else p.name
+             for p in inspect.signature(fn).parameters.values()]
+    return f"({', '.join(shown)})" if shown else ""
 
 
 data_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Get the datasets that are downloaded.")
@@ -284,7 +236,7 @@ def fetch(
         load_mnist(data_dir, download=False)  # checks every file's header and hash
         console.print(f"MNIST is already here, checked: {found}")
         return
-    folder = fetch_mnist(data_dir, progress=DownloadBar)
+    folder = fetch_mnist(data_dir, progress=lambda name: DownloadBar(name, errors))
     console.print(f"MNIST is ready in {folder}")
 
 

@@ -16,7 +16,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import budget
 from .features.shapes import image_size
 from .models import MODULES, count_parameters
-from .train import bf16_supported, pick_device, train
+from .devices import bf16_supported, pick_device
+from .train import Diverged, train
 
 # Rows per forward pass when predicting: bounds memory, and on CPU a CNN's activations for
 # ~1,000 images still fit in cache (8,192 took twice as long on 10,000 MNIST test images).
@@ -105,12 +106,16 @@ class _TorchEstimator(BaseEstimator):
         evaluate = self._evaluator(*eval_set) if eval_set is not None else None
         X_t = self._as_input(X)
         with budget.threads(self._threads()):
-            self.history_ = train(
-                self.module_, X_t, y_tensor.to(self.device_), loss=loss, optimizer=self.optimizer,
-                lr=self.lr, epochs=self.epochs, batch_size=self.batch_size,
-                weight_decay=self.weight_decay, schedule=self.schedule, zero_grad=self.zero_grad,
-                transform=self._transform, autocast=self.autocast, seed=seed, evaluate=evaluate,
-                callback=callback)
+            try:
+                self.history_ = train(
+                    self.module_, X_t, y_tensor.to(self.device_), loss=loss, optimizer=self.optimizer,
+                    lr=self.lr, epochs=self.epochs, batch_size=self.batch_size,
+                    weight_decay=self.weight_decay, schedule=self.schedule, zero_grad=self.zero_grad,
+                    transform=self._transform, autocast=self.autocast, seed=seed, evaluate=evaluate,
+                    callback=callback)
+            except Diverged as diverged:
+                self.history_ = diverged.history  # what was learned before it went wrong
+                raise
         return self
 
     def _threads(self) -> int:

@@ -28,38 +28,46 @@ def _module(estimator, kind):
 
 
 def _first(run, kind, raw_inputs_only=True):
-    """The name and model of the first rung whose PyTorch module is a `kind`."""
-    for name, model in run.models.items():
+    """The name and model of the first finished rung whose PyTorch module is a `kind`."""
+    for name, model in finished(run).items():
         if _module(model, kind) is not None and not (raw_inputs_only and hasattr(model, "steps")):
             return name, model
     return None, None
-
-
-def drawable(record: dict) -> dict:
-    """The record without the rungs whose every seed failed: nothing of them is left to draw."""
-    return {**record, "rungs": [r for r in record["rungs"] if r["metrics"]]}
 
 
 def _has_history(record) -> bool:
     return any(r.get("history", {}).get("loss") for r in record["rungs"])
 
 
+def finished(run) -> dict[str, object]:
+    """The fitted models of the rungs that finished: one that diverged predicts nothing worth drawing."""
+    ok = {r["name"] for r in run.record["rungs"] if r.get("status", "ok") == "ok"}
+    return {name: model for name, model in run.models.items() if name in ok}
+
+
+def _training_title(record) -> str:
+    scored = any(h.get("test_accuracy") or h.get("test_r2") for h in
+                 (r.get("history", {}) for r in record["rungs"]))
+    return "Training loss, and the test score, per epoch" if scored else "Training loss per epoch"
+
+
 def experiment_figures(run) -> Iterator[FigureJob]:
     """The figures of one experiment (an ExperimentRun), in the order the report shows them."""
-    record, ds, models = drawable(run.record), run.dataset, run.models
+    record, ds, models = run.record, run.dataset, finished(run)
     if ds.X_train.ndim == 3:
         yield from _image_figures(run)
         return
     yield "dataset", "The data", lambda: plots.dataset(ds)
-    if ds.task == "classification" and ds.n_features == 2:
-        metrics = {r["name"]: (r["metrics"]["test_accuracy"]["mean"], r["n_features"]) for r in record["rungs"]}
+    rungs = [r for r in record["rungs"] if r["name"] in models]
+    if ds.task == "classification" and ds.n_features == 2 and models:
+        metrics = {r["name"]: (r["metrics"]["test_accuracy"]["mean"], r["n_features"]) for r in rungs}
         yield ("decision-boundaries", "Decision boundaries, rung by rung",
                lambda: plots.decision_boundaries(models, ds, metrics))
-    elif ds.task == "regression" and ds.n_features == 1:
-        r2 = {r["name"]: r["metrics"]["test_r2"]["mean"] for r in record["rungs"]}
+    elif ds.task == "regression" and ds.n_features == 1 and models:
+        r2 = {r["name"]: r["metrics"]["test_r2"]["mean"] for r in rungs}
         yield "fits", "Fitted curves", lambda: plots.regression_fits(models, ds, r2)
     if _has_history(record):
-        yield "training", "Training loss per epoch", lambda: plots.training_curves(record)
+        yield "training", _training_title(record), lambda: plots.training_curves(record)
     if any(r.get("sweep") for r in record["rungs"]):
         yield "sweep", "The sweep, with the spread over seeds", lambda: plots.sweep_errorbars(record)
     name, mlp = _first(run, MLP)
@@ -70,7 +78,7 @@ def experiment_figures(run) -> Iterator[FigureJob]:
 
 
 def _image_figures(run) -> Iterator[FigureJob]:
-    record, ds, models = drawable(run.record), run.dataset, run.models
+    record, ds = run.record, run.dataset
     yield "samples", "Sample digits", lambda: plots.sample_digits(ds)
     if _has_history(record):
         yield "accuracy-per-epoch", "Test accuracy per epoch", lambda: plots.accuracy_per_epoch(record)
@@ -90,48 +98,61 @@ def _image_figures(run) -> Iterator[FigureJob]:
     yield ("edge-maps", "Edge maps behind the hand-crafted gradient features",
            lambda: plots.edge_maps(ds.X_test[:5], edge_fn=edge_maps, labels=ds.y_test[:5]))
     yield "projections", "Digits in two dimensions: PCA and t-SNE", lambda: plots.projections(ds).figure
-    yield ("pca-regions", "A linear classifier in the PCA plane",
-           lambda: plots.pca_decision_regions(ds).figure)
+    pca_name, pca_rung = _pca_plane_rung(run)
+    yield ("pca-regions", f"A linear classifier in the PCA plane ('{pca_name}')" if pca_rung else
+           "A linear classifier in the PCA plane (refit on 2,000 digits)",
+           lambda: plots.pca_decision_regions(ds, rung=pca_rung).figure)
     for name, model in ((linear_name, linear), (cnn_name, cnn)):
         if model is not None:
             yield (f"misclassified-{name}", f"The first test digits '{name}' gets wrong",
                    lambda model=model, name=name: plots.misclassified(model, ds, predicted=run.predictions[name]))
     yield ("confusion", "Confusion matrices",
-           lambda: plots.confusion(models, ds, predictions=run.predictions))
+           lambda: plots.confusion(finished(run), ds, predictions=run.predictions))
+
+
+def _pca_plane_rung(run):
+    """The name and fitted pipeline of the rung whose φ is a 2-D PCA, if the run has one."""
+    for rung in run.record["rungs"]:
+        features = rung.get("features") or {}
+        if (features.get("kind") == "pca" and features.get("n_components", 2) == 2
+                and rung["name"] in finished(run)):
+            return rung["name"], run.models[rung["name"]]
+    return None, None
 
 
 def summary_figures(runs) -> Iterator[FigureJob]:
     """Figures about the whole run: the full picture, engineered against learned features."""
-    records = [drawable(run.record) for run in runs]
+    records = [run.record for run in runs]
     if len(records) > 1:
         yield "full-picture", "The full picture: hand-made features against learned ones", \
             lambda: plots.full_picture(records)
 
 
-def draw_all(runs, folder: Path, on_figure: Callable[[str], None] = lambda title: None) -> list[dict]:
-    """Draw and save every figure of every run into `folder`; fill each record's "figures" list.
+def draw_all(runs, folder: Path, on_figure: Callable[[str], None] = lambda title: None
+             ) -> tuple[dict[str, list[dict]], list[dict]]:
+    """Draw and save every figure of every run into `folder`; return what was drawn.
 
-    Returns the report-level figures. `on_figure(title)` is called after each figure is saved.
+    Returns (experiment name → its figures, the run-level figures), each figure as
+    {"file": "<folder name>/<file>.png", "title": …}. `on_figure(title)` is called after each.
     """
-    from .results import save_figure
+    from .outputs import save_figure
 
     folder.mkdir(parents=True, exist_ok=True)
-    jobs = [(run.record, slug, title, draw) for run in runs for slug, title, draw in experiment_figures(run)]
+    jobs = [(run.record["name"], slug, title, draw) for run in runs for slug, title, draw in experiment_figures(run)]
     jobs += [(None, slug, title, draw) for slug, title, draw in summary_figures(runs)]
+    per_experiment: dict[str, list[dict]] = {run.record["name"]: [] for run in runs}
     summary: list[dict] = []
-    for run in runs:
-        run.record["figures"] = []
-    for record, slug, title, draw in jobs:
-        name = f"{record['name']}-{slug}.png" if record else f"{slug}.png"
+    for experiment, slug, title, draw in jobs:
+        name = f"{experiment}-{slug}.png" if experiment else f"{slug}.png"
         with warnings.catch_warnings():
             # A figure's helper model (the PCA-plane classifier) may stop at max_iter: the picture stands.
             warnings.simplefilter("ignore", ConvergenceWarning)
             figure = draw()
         save_figure(figure, folder / name)
         entry = {"file": f"{folder.name}/{name}", "title": title}
-        (record["figures"] if record else summary).append(entry)
+        (per_experiment[experiment] if experiment else summary).append(entry)
         on_figure(title)
-    return summary
+    return per_experiment, summary
 
 
 def count_figures(runs) -> int:

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import jinja2
 
+from .atomic import write_atomic
 from .errors import LadderError
 from .metrics import METRICS, columns
-from .results import read_results, write_atomic
+from .results import read_results
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -112,6 +113,9 @@ def _experiment(experiment: dict, load: FigureLoader) -> dict:
     if any("final_loss" in r.get("metrics", {}) for r in rungs):
         shown.append(("final_loss", METRICS["final_loss"].label))
     claims = [_claim(c) for c in experiment.get("claims", [])]
+    notes = [f"{r['name']}: {note}" for r in rungs for note in r.get("notes", [])]
+    notes += [f"{r['name']} {r['status']}{f' at epoch {e}' if (e := r.get('epoch')) else ''} "
+              f"(seed {r.get('seed')}): {r.get('reason')}" for r in rungs if r.get("status", "ok") != "ok"]
     return {
         "name": experiment["name"],
         "title": experiment.get("title") or experiment["name"],
@@ -120,6 +124,7 @@ def _experiment(experiment: dict, load: FigureLoader) -> dict:
         "columns": [heading for _, heading in shown],
         "rows": [_row(r, [key for key, _ in shown]) for r in rungs],
         "claims": claims,
+        "notes": notes,
         "n_hold": sum(c["holds"] for c in claims),
         "figures": [_figure(f, load) for f in experiment.get("figures") or []],
     }
@@ -153,7 +158,8 @@ def _row(rung: dict, keys: list[str]) -> dict:
         "phi": _describe(rung.get("features")) if rung.get("features") else "",
         "n_features": "–" if rung.get("n_features") is None else f"{rung['n_features']:,}",
         "n_params": "–" if rung.get("n_params") is None else f"{rung['n_params']:,}",
-        "cells": [_cell(metrics.get(key)) for key in keys],
+        "cells": ([_cell(metrics.get(key)) for key in keys] if rung.get("status", "ok") == "ok"
+                  else [{"text": rung["status"], "std": None, "diverged": True}] * len(keys)),
         "fit": _cell(fit, digits=2 if fit and (fit.get("mean") or 0) >= 1 else 3),  # ms matter below 1 s
     }
 
@@ -195,9 +201,12 @@ def _number(x: float, digits: int = 3, like: float | None = None) -> str:
 
 
 def _claim(claim: dict) -> dict:
+    from .tables import _number as _plain, claim_sides
+
     value = claim.get("value")
+    sides = claim_sides(claim) if claim.get("reason") or "right" in claim else None
     return {"text": claim.get("text", ""), "check": claim.get("check", ""), "holds": bool(claim.get("holds")),
-            "value": claim.get("reason") or ("diverged" if value is None else f"{value:.4g}")}
+            "value": "diverged" if value is None else _plain(value), "sides": sides}
 
 
 def _date(date: str | None) -> str | None:

@@ -1,51 +1,28 @@
-"""results.json: the public record of a run (schema 1), written atomically."""
+"""results.json: the public record of a run (schema 1), built from the experiments' records, written atomically."""
 
 from __future__ import annotations
 
-import io
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
+from .atomic import write_atomic
 from .errors import LadderError
 
 SCHEMA = 1
 
 
-def prepare_out_dir(out: str | Path) -> Path:
-    """Create the output folder up front, so an unwritable path fails before any training."""
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=out, prefix=".ladder-probe-", delete=True)
-        probe.close()
-    except OSError as exc:
-        raise LadderError(f"--out {out}: cannot write there ({exc.strerror or exc}); "
-                          f"choose a folder you can write to") from None
-    return out
+def document(records: list[dict], *, seeds: list[int], device: str, date: str,
+             timings: dict[str, float]) -> dict:
+    """The whole results.json of a run: what ran, where, when, how long, and each experiment's record.
 
+    `figures` starts empty: the outputs fill it (and each experiment's) when figures are drawn.
+    """
+    from . import __version__
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_atomic(path: Path, content: str | bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: readers see the old file or the new, never half."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content.encode("utf-8") if isinstance(content, str) else content)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results are for everyone to read
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    return {"schema": SCHEMA, "ladder_version": __version__, "device": device, "seeds": list(seeds),
+            "date": date, "total_seconds": sum(timings.values()), "timings": timings,
+            "figures": [], "experiments": records}
 
 
 def _finite(value):
@@ -77,41 +54,3 @@ def read_results(out: str | Path) -> dict:
     if not isinstance(results, dict) or results.get("schema") != SCHEMA:
         raise LadderError(f"{path}: expected results schema {SCHEMA}; re-run `ladder run` to regenerate it")
     return results
-
-
-def save_figure(figure, path: Path, dpi: int = 110) -> None:
-    """A matplotlib Figure as a PNG, written atomically."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)  # layouts are constrained: no second "tight" pass
-    write_atomic(path, buffer.getvalue())
-
-
-def save_torch_models(runs, folder: Path) -> list[Path]:
-    """Each PyTorch rung's trained weights (first seed) as safetensors, never as a pickle.
-
-    The file's metadata holds the rung's model spec and class labels as JSON, enough to rebuild
-    the module with ladder.models and load the weights back.
-    """
-    from safetensors.torch import save_file
-
-    from .metrics import final_step
-
-    saved = []
-    for run in runs:
-        for rung in run.record["rungs"]:
-            model = final_step(run.models.get(rung["name"]))  # None: every seed of the rung failed
-            module = getattr(model, "module_", None)
-            if module is None:
-                continue
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{run.record['name']}--{rung['name']}.safetensors"
-            tensors = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
-            classes = getattr(model, "classes_", None)
-            metadata = {"model": json.dumps(rung["model"]), "module": type(module).__name__,
-                        "n_features": str(rung["n_features"]),
-                        "classes": json.dumps(classes.tolist() if classes is not None else None)}
-            tmp = path.with_name(f".{path.name}.tmp")
-            save_file(tensors, str(tmp), metadata=metadata)
-            os.replace(tmp, path)
-            saved.append(path)
-    return saved

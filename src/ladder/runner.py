@@ -1,7 +1,7 @@
-"""Run an experiment: load its dataset once, fit every rung for every seed, check the claims.
+"""Run experiments: load each dataset once, fit every rung with every seed, assemble the records.
 
-`run_rung` is a pure task (spec and dataset in, a plain record out), so rungs × seeds could be
-fanned out over processes without changing what a rung is.
+`run_rung` is a pure task (spec and dataset in, a plain record out): the backends run the
+rung × seed tasks serially or in worker processes, and records.py turns the runs into results.
 """
 
 from __future__ import annotations
@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import backends, budget, claims, data
+from . import backends, budget, data
 from .backends import Task
-from .metrics import (boundary_linearity, count_features, count_params, final_step, linear_coefficients,
-                      loss_drops, score, value_of)
 from .errors import LadderError
 from .experiments.spec import ExperimentSpec, RungSpec
+from .metrics import (boundary_linearity, columns, count_features, count_params, final_step,
+                      linear_coefficients, loss_drops, score)
+from .records import experiment_record
 from .rungs import build_estimator
+from .train import Diverged
 
 
 class Listener:
@@ -42,6 +44,7 @@ class RungRun:
     estimator: object = field(repr=False, default=None)
     test_predictions: np.ndarray | None = field(repr=False, default=None)
     notes: list[str] = field(default_factory=list)  # warnings raised while fitting
+    diverged: dict | None = None  # {"epoch": …, "reason": …} when its loss became non-finite or exploded
 
 
 def _fit(estimator, X, y, fit_params: dict):
@@ -84,14 +87,22 @@ def _run_rung(rung: RungSpec, dataset, seed: int, device: str, listener: Listene
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        seen_train = _fit(estimator, X_train, dataset.y_train, fit_params)
+        try:
+            seen_train, diverged = _fit(estimator, X_train, dataset.y_train, fit_params), None
+        except Diverged as stop:
+            seen_train, diverged = None, {"epoch": stop.epoch + 1, "reason": stop.reason}
     seconds = time.perf_counter() - start
     # A warning (lbfgs stopping at max_iter, say) belongs in the results, not scrolled past on stderr.
     notes = list(dict.fromkeys(str(w.message).strip().splitlines()[0].rstrip(":") for w in caught))
+    history = dict(getattr(model, "history_", {}))
+    diverged = diverged or _nonfinite(history)
+    if diverged:  # nothing it predicts means anything: its scores are NaN (null), claims on it fail
+        nothing = {key: float("nan") for key in [m.key for m in columns(dataset.task)] + ["final_loss"]}
+        return RungRun(nothing, seconds, history, count_features(estimator, dataset.n_features),
+                       count_params(estimator), estimator, None, notes, diverged)
     test_predictions = estimator.predict(X_test)
     metrics = {**score(dataset.task, model.predict(seen_train), dataset.y_train, "train"),
                **score(dataset.task, test_predictions, dataset.y_test, "test")}
-    history = dict(getattr(model, "history_", {}))
     if history.get("loss"):
         metrics["final_loss"] = history["loss"][-1]
         metrics["loss_drops"] = loss_drops(history)
@@ -100,13 +111,6 @@ def _run_rung(rung: RungSpec, dataset, seed: int, device: str, listener: Listene
         metrics["boundary_linearity"] = boundary_linearity(estimator, X_train)
     return RungRun(metrics, seconds, history, count_features(estimator, dataset.n_features),
                    count_params(estimator), estimator, test_predictions, notes)
-
-
-def _summary(values: list) -> dict:
-    """mean and std over the seeds that finished; `values` keeps one entry per seed (None: failed)."""
-    present = [v for v in values if v is not None]
-    mean, std = (float(np.mean(present)), float(np.std(present))) if present else (None, None)
-    return {"mean": mean, "std": std, "values": [None if v is None else float(v) for v in values]}
 
 
 @dataclass
@@ -157,8 +161,8 @@ def run_experiments(specs: list[ExperimentSpec], seeds: list[int], device: str =
     """Every rung × seed of every experiment as one list of tasks, run by a backend, then assembled.
 
     `jobs` > 1 runs the tasks in that many worker processes with `threads` threads each;
-    `backend` "ray" runs them on Ray (a local instance, or the cluster at `address`). A task
-    that fails leaves its rung marked failed (see `_rung_record`); the other tasks go on.
+    `backend` "ray" runs them on Ray (a local instance, or the cluster at `address`). A task that
+    fails marks its rung failed (ladder.records); the other tasks go on.
     """
     listener = listener or Listener()
     datasets = datasets if datasets is not None else [load_dataset(spec) for spec in specs]
@@ -167,81 +171,24 @@ def run_experiments(specs: list[ExperimentSpec], seeds: list[int], device: str =
         listener.experiment_started(spec, dataset, len(spec.rungs) * len(seeds))
     results = {(t.experiment, t.rung.name, t.seed): run
                for t, run in backends.execute(tasks, datasets, device, listener, jobs, threads, backend, address)}
-    return [_assemble(spec, dataset, seeds, [[results[i, rung.name, seed] for seed in seeds] for rung in spec.rungs])
+    return [_assemble(spec, dataset, seeds,
+                      [[results[i, rung.name, seed] for seed in seeds] for rung in spec.rungs])
             for i, (spec, dataset) in enumerate(zip(specs, datasets))]
 
 
-def _assemble(spec: ExperimentSpec, dataset, seeds: list[int], runs_by_rung: list[list]) -> ExperimentRun:
-    """The experiment's record from each rung's runs (one RungRun or Failed per seed, in seed order)."""
-    rung_records, models, predictions = [], {}, {}
-    for rung, runs in zip(spec.rungs, runs_by_rung):
-        done = [r for r in runs if isinstance(r, RungRun)]
-        if done:  # a rung with no finished seed has no model to draw
-            models[rung.name] = done[0].estimator
-            predictions[rung.name] = done[0].test_predictions
-        rung_records.append(_rung_record(spec, rung, runs, seeds))
-    record = {
-        "name": spec.name, "title": spec.title, "story": spec.story.strip(), "task": spec.task,
-        "dataset": dataset.describe(),
-        "rungs": rung_records, "claims": check_claims(spec, rung_records),
-    }
-    return ExperimentRun(record, models, dataset, predictions)
+def _assemble(spec: ExperimentSpec, dataset, seeds: list[int],
+              runs_by_rung: list[list[RungRun]]) -> ExperimentRun:
+    """The experiment's record and its first finished seed's models, from each rung's runs (one per seed)."""
+    first = {rung.name: done[0] for rung, runs in zip(spec.rungs, runs_by_rung)
+             if (done := [r for r in runs if isinstance(r, RungRun)])}  # a rung none finished has no model
+    models = {name: run.estimator for name, run in first.items()}
+    predictions = {name: run.test_predictions for name, run in first.items()}
+    return ExperimentRun(experiment_record(spec, dataset, seeds, runs_by_rung), models, dataset, predictions)
 
 
-def _rung_record(spec: ExperimentSpec, rung: RungSpec, runs: list, seeds: list[int]) -> dict:
-    """One rung's record; seeds that failed have None among the values and a reason in "failures"."""
-    done = [r for r in runs if isinstance(r, RungRun)]
-    first = done[0] if done else RungRun({}, 0.0, {}, None, None)
-    metrics = {key: _summary([getattr(r, "metrics", {}).get(key) for r in runs]) for key in first.metrics}
-    history = {key: [r.history[key] for r in done] for key in first.history}
-    record = {"name": rung.name, "backend": spec.backend(rung), "model": rung.model.model_dump(),
-              "n_features": first.n_features, "n_params": first.n_params, "metrics": metrics,
-              "fit_seconds": _summary([getattr(r, "fit_seconds", None) for r in runs])}
-    failures = [{"seed": seed, "reason": r.reason} for seed, r in zip(seeds, runs) if isinstance(r, backends.Failed)]
-    if failures:
-        record.update(status="failed", failures=failures)
-    if rung.features is not None:
-        record["features"] = rung.features.model_dump()
-    if rung.swept:
-        record["sweep"] = rung.swept
-    notes = list(dict.fromkeys(note for r in done for note in r.notes))
-    if notes:
-        record["notes"] = notes
-    if history:
-        record["history"] = history
-    return record
-
-
-def failure_reason(rung: dict) -> str | None:
-    """Why a rung record is failed ("seed 1: ValueError: …"), or None when every seed finished."""
-    if rung.get("status") != "failed":
-        return None
-    first = rung["failures"][0]
-    more = len(rung["failures"]) - 1
-    return f"seed {first['seed']}: {first['reason']}" + (f" (and {more} more seeds)" if more else "")
-
-
-def check_claims(spec: ExperimentSpec, rung_records: list[dict]) -> list[dict]:
-    """Each claim with whether it holds on the mean over seeds, and the value of its left side."""
-    by_name = {r["name"]: r for r in rung_records}
-
-    def lookup(ref: claims.Ref) -> float | None:
-        rung = by_name[ref.rung]
-        try:
-            return value_of(rung, ref.metric)
-        except KeyError:
-            raise LadderError(f"{spec.name}: claim on {ref}: rung {ref.rung!r} has no metric "
-                              f"{ref.metric!r}; it has: {', '.join(rung['metrics'])}") from None
-
-    results = []
-    for claim in spec.claims:
-        check = claims.parse(claim.check)
-        failed = [f"rung {ref.rung!r} failed ({failure_reason(by_name[ref.rung])})" for ref in check.refs()
-                  if ref.rung in by_name and failure_reason(by_name[ref.rung])]
-        if failed:  # a claim on a rung with a missing seed is not checked on a partial mean
-            results.append({"text": claim.text, "check": claim.check, "holds": False, "value": None,
-                            "reason": "; ".join(dict.fromkeys(failed))})
-            continue
-        holds, value = claims.evaluate(check, lookup)
-        results.append({"text": claim.text, "check": claim.check, "holds": holds, "value": value})
-    return results
+def _nonfinite(history: dict) -> dict | None:
+    """Divergence that a loop of its own (the glass box) let run to the end: its first non-finite loss."""
+    for epoch, loss in enumerate(history.get("loss", [])):
+        if not np.isfinite(loss):
+            return {"epoch": epoch + 1, "reason": f"the loss became {loss}"}
+    return None

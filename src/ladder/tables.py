@@ -6,6 +6,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from .claims import parse
 from .metrics import columns
 
 
@@ -46,22 +47,47 @@ def results_table(experiment: dict) -> Table:
     table.add_column("fit s", justify="right", no_wrap=True)
     for rung in experiment["rungs"]:
         params = "–" if rung["n_params"] is None else f"{rung['n_params']:,}"
-        table.add_row(Text(rung["name"]), rung["backend"], str(rung["n_features"] or "–"), params,
-                      *(_fmt(rung["metrics"].get(k)) for k in keys), _fmt(rung["fit_seconds"], 2))
+        status = rung.get("status", "ok")
+        cells = ([_fmt(rung["metrics"].get(k)) for k in keys] if status == "ok"
+                 else [Text(status, style="red")] * len(keys))
+        table.add_row(Text(rung["name"]), rung["backend"], "–" if rung["n_features"] is None else f"{rung['n_features']:,}", params,
+                      *cells, _fmt(rung["fit_seconds"], 2))
     return table
 
 
 def claims_summary(experiment: dict) -> Group:
-    """Each rung's notes (warnings while fitting), then each claim with ✓ (holds) or ✗ (fails)."""
+    """Each rung's notes (warnings while fitting) and divergence, then each claim with ✓ or ✗.
+
+    A claim shows both sides and its margin ("0.488 ≥ 0.472, margin +0.016"), so a reader sees how
+    close it came; a claim on a rung that diverged says so instead.
+    """
     lines = []
     for rung in experiment["rungs"]:
         for note in rung.get("notes", []):
             lines.append(Text(f" note ({rung['name']}): {note}", style="dim"))
+        if rung.get("status", "ok") == "diverged":
+            lines.append(Text(f" {rung['name']} {rung['status']} at epoch {rung.get('epoch')} "
+                              f"(seed {rung.get('seed')}): {rung.get('reason')}; try a lower learning rate",
+                              style="red"))
+        elif rung.get("status", "ok") == "failed":  # each failed seed is listed after the tables
+            lines.append(Text(f" {rung['name']} failed (seed {rung['seed']}): {rung['reason']}", style="red"))
     for claim in experiment["claims"]:
         line = Text(" ")
         line.append("✓" if claim["holds"] else "✗", style="green" if claim["holds"] else "red")
         line.append(f" {claim['text']}  ")
-        value = claim.get("reason") or f"value {_number(claim['value'])}"  # a reason: a rung failed
-        line.append(f"({claim['check']}; {value})", style="dim")
+        line.append(f"({claim['check']}: {claim_sides(claim)})", style="dim")
         lines.append(line)
     return Group(*lines)
+
+
+def claim_sides(claim: dict) -> str:
+    """"0.488 ≥ 0.472, margin +0.016", or why the claim could not be checked."""
+    if claim.get("reason"):
+        return claim["reason"]
+    if "right" not in claim:  # a results.json from before claims kept both sides
+        return f"value {_number(claim['value'])}"
+    op = parse(claim["check"]).op
+    op = {">=": "≥", "<=": "≤", "==": "="}.get(op, op)
+    margin = claim["margin"]
+    return (f"{_number(claim['left'])} {op} {_number(claim['right'])}, "
+            f"margin {'+' if margin is not None and margin >= 0 else ''}{_number(margin)}")

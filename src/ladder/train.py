@@ -7,49 +7,93 @@ this same loop.
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import torch
 from torch import nn
+
+from .devices import bf16_supported
 
 LOSSES = {"mse": nn.MSELoss, "bce": nn.BCEWithLogitsLoss, "cross_entropy": nn.CrossEntropyLoss}
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
 
 EpochCallback = Callable[[int, dict, nn.Module], None]
 
-
-def pick_device(device: str = "auto") -> torch.device:
-    """"auto" means cuda, then mps, then cpu."""
-    if device == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    return torch.device(device)
+#: A loss this many times its lowest value so far has exploded (measured: a learning rate too
+#: large by 10× or more multiplies the loss by 10⁵ or more within a few epochs; a healthy run, or
+#: the course's loop without zero_grad, stays within 10² of its best).
+EXPLODED = 1e4
 
 
-def device_available(device: torch.device) -> bool:
-    if device.type == "cuda":
-        return torch.cuda.is_available()
-    if device.type == "mps":
-        return bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
-    return device.type == "cpu"
+class Diverged(ArithmeticError):
+    """Training stopped because the loss became non-finite or exploded; `history` is what there was."""
+
+    def __init__(self, epoch: int, reason: str, history: dict[str, list[float]]):
+        super().__init__(f"training diverged at epoch {epoch + 1}: {reason}; "
+                         f"try a lower learning rate")
+        self.epoch, self.reason, self.history = epoch, reason, history
 
 
-def bf16_supported(device: torch.device) -> bool:
-    """Whether bf16 autocast speeds this device up: CUDA, or a CPU with native bf16 (AVX512-BF16/AMX).
+def check_divergence(epoch: int, history: dict[str, list[float]]) -> None:
+    """Raise Diverged when this epoch's mean loss is not finite or has exploded."""
+    losses = history["loss"]
+    loss, best = losses[-1], min(losses)
+    if not math.isfinite(loss):
+        raise Diverged(epoch, f"the loss became {loss}", history)
+    if loss > EXPLODED * max(best, 1e-12):
+        raise Diverged(epoch, f"the loss exploded to {loss:.3g} from {best:.3g}", history)
 
-    Elsewhere bf16 is emulated and slower than float32, so `autocast=True` quietly stays float32.
+
+def make_optimizer(name: str, model: nn.Module, lr: float, weight_decay: float,
+                   device: torch.device) -> torch.optim.Optimizer:
+    """SGD or Adam over the model's parameters."""
+    # The fused kernels update all parameters in one call: on small models the per-tensor
+    # overhead of the classic update otherwise costs more than the arithmetic.
+    fused = {"fused": True} if device.type in ("cpu", "cuda") else {}
+    return OPTIMIZERS[name](model.parameters(), lr=lr, weight_decay=weight_decay, **fused)
+
+
+def make_schedule(name: str | None, optimizer: torch.optim.Optimizer, lr: float, epochs: int,
+                  steps_per_epoch: int):
+    """The learning-rate schedule stepped after every batch: None (constant) or "onecycle"."""
+    if name is None:
+        return None
+    if name != "onecycle":
+        raise ValueError(f"unknown schedule {name!r}; choose 'onecycle' or leave it out")
+    return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, epochs=max(epochs, 1),
+                                               steps_per_epoch=steps_per_epoch)
+
+
+class Batches:
+    """The mini-batches of one epoch as index tensors: a fresh shuffle each epoch, seeded once.
+
+    The full batch is one slice of everything, never shuffled (the order changes nothing).
     """
-    if device.type == "cuda":
-        return True
-    if device.type != "cpu":
-        return False
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
+
+    def __init__(self, n: int, batch_size: int | None, seed: int, device: torch.device):
+        self.n, self.device = n, device
+        self.size = n if batch_size is None else min(int(batch_size), n)
+        if self.size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.size}")
+        self.per_epoch = -(-n // self.size)
+        self.shuffle = torch.Generator().manual_seed(seed)
+
+    def __iter__(self):
+        if self.size >= self.n:
+            yield slice(None)
+            return
+        order = torch.randperm(self.n, generator=self.shuffle).to(self.device)
+        for start in range(0, self.n, self.size):
+            yield order[start:start + self.size]
+
+
+def _record(history: dict, evaluate, model: nn.Module) -> None:
+    """Append the extra metrics `evaluate(model)` measures after an epoch (the test curve)."""
+    model.eval()
+    with torch.no_grad():
+        for key, value in evaluate(model).items():
+            history.setdefault(key, []).append(value)
 
 
 def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, loss: str = "mse",
@@ -66,37 +110,25 @@ def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, loss: str = "ms
     `evaluate(model)` returns extra metrics recorded after every epoch; `callback(epoch, history,
     model)` lets a progress bar or a live view follow along. `zero_grad=False` leaves out step 5,
     so gradients pile up across steps: the bug the course asks students to break the loop with.
+    A loss that becomes non-finite or explodes stops training with `Diverged`.
     """
+    # One function on purpose, longer than the house's 40 lines: the course reads the whole loop
+    # top to bottom, its five numbered steps in the middle, and nothing of it hides elsewhere.
     if epochs < 0:
         raise ValueError(f"epochs must be >= 0, got {epochs}")
-    n = len(X)
-    batch_size = n if batch_size is None else min(int(batch_size), n)
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     device = X.device
     loss_fn = LOSSES[loss]()
-    # The fused kernels update all parameters in one call: on small models the per-tensor
-    # overhead of the classic update otherwise costs more than the arithmetic.
-    fused = {"fused": True} if device.type in ("cpu", "cuda") else {}
-    opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr, weight_decay=weight_decay, **fused)
-    steps_per_epoch = -(-n // batch_size)
-    scheduler = None
-    if schedule == "onecycle":
-        scheduler = torch.optim.lr_scheduler.OneCycleLR(
-            opt, max_lr=lr, epochs=max(epochs, 1), steps_per_epoch=steps_per_epoch)
-    elif schedule is not None:
-        raise ValueError(f"unknown schedule {schedule!r}; choose 'onecycle' or leave it out")
-    shuffle = torch.Generator().manual_seed(seed)
+    batches = Batches(len(X), batch_size, seed, device)
+    opt = make_optimizer(optimizer, model, lr, weight_decay, device)
+    scheduler = make_schedule(schedule, opt, lr, epochs, batches.per_epoch)
     use_bf16 = autocast and bf16_supported(device)
     opt.zero_grad(set_to_none=True)
     history: dict[str, list[float]] = {"loss": []}
 
     for epoch in range(epochs):
         model.train()
-        order = torch.randperm(n, generator=shuffle).to(device) if batch_size < n else None
         total = torch.zeros((), device=device)
-        for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size] if order is not None else slice(None)
+        for idx in batches:
             xb, yb = X[idx], y[idx]
             if transform is not None:
                 xb = transform(xb)
@@ -109,12 +141,10 @@ def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, loss: str = "ms
             if scheduler is not None:
                 scheduler.step()
             total += batch_loss.detach().float() * len(yb)
-        history["loss"].append(total.item() / n)
+        history["loss"].append(total.item() / len(X))
+        check_divergence(epoch, history)
         if evaluate is not None:
-            model.eval()
-            with torch.no_grad():
-                for key, value in evaluate(model).items():
-                    history.setdefault(key, []).append(value)
+            _record(history, evaluate, model)
         if callback is not None:
             callback(epoch, history, model)
     model.eval()

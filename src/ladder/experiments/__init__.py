@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import tomllib
 from importlib import resources
 from pathlib import Path
 
 from ..errors import LadderError
-from .spec import ExperimentSpec, load, validate
 
 #: The course's progression, in order: what a plain `ladder run` runs.
 PROGRESSION = ["circles", "sine", "spirals", "mnist"]
@@ -19,8 +19,16 @@ def builtin_names() -> list[str]:
     return [n for n in PROGRESSION if n in names] + [n for n in names if n not in PROGRESSION]
 
 
-def resolve(target: str) -> ExperimentSpec:
-    """A built-in experiment by name, or an experiment file by path."""
+def builtin_title(name: str) -> str:
+    """A built-in experiment's title, read without checking the file (fast, for `ladder list`)."""
+    text = (resources.files(__package__) / "builtin" / f"{name}.toml").read_text(encoding="utf-8")
+    return str(tomllib.loads(text).get("title", ""))
+
+
+def resolve(target: str):
+    """A built-in experiment by name, or an experiment file by path, read and checked (an ExperimentSpec)."""
+    from .spec import load
+
     if target.endswith(".toml") or Path(target).is_file():
         return load(target)
     if target not in builtin_names():
@@ -30,4 +38,13 @@ def resolve(target: str) -> ExperimentSpec:
         return load(path)
 
 
-__all__ = ["ExperimentSpec", "PROGRESSION", "builtin_names", "load", "resolve", "validate"]
+def __getattr__(name: str):
+    # The spec (pydantic models, every builder) loads when a file is read, not when names are listed.
+    if name in ("ExperimentSpec", "load", "validate"):
+        from . import spec
+
+        return getattr(spec, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["ExperimentSpec", "PROGRESSION", "builtin_names", "builtin_title", "load", "resolve", "validate"]

@@ -97,14 +97,40 @@ def projections(ds, n: int = 2000, seed: int = 0, tsne: bool = True, tsne_iter: 
     return Projection(fig, explained, pca.explained_variance_ratio_.copy())
 
 
-def pca_decision_regions(ds, n: int = 2000, seed: int = 0) -> PCARegions:
-    """Logistic regression fitted on the first `n` training digits projected onto their two PCA
-    components; its decision regions in that plane and its accuracy on the whole test split."""
-    X, y = _train_subset(ds, n)
-    pca = _pca(X, seed)
-    Z = pca.transform(X)
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(Z, y)
-    accuracy = float(model.score(pca.transform(rows(ds.X_test).astype(np.float64)), ds.y_test))
+def _find_pca(step) -> PCA:
+    """The PCA inside a (possibly nested) Pipeline."""
+    if isinstance(step, PCA):
+        return step
+    for _, inner in getattr(step, "steps", []):
+        found = _find_pca(inner)
+        if found is not None:
+            return found
+    return None
+
+
+def pca_decision_regions(ds, n: int = 2000, seed: int = 0, rung=None) -> PCARegions:
+    """A linear classifier's decision regions in the 2-D PCA plane and its accuracy on the whole
+    test split, with the first `n` training digits drawn in that plane.
+
+    `rung` is a fitted rung of a run (a Pipeline: φ into two dimensions, then a linear
+    classifier): its regions and accuracy are drawn, the very numbers of the results table.
+    Without it a logistic regression is fitted on the first `n` training digits, and the title
+    says so.
+    """
+    if rung is not None:
+        phi, model = rung[:-1], rung[-1]
+        X, y = rows(ds.X_train[:n]), np.asarray(ds.y_train[:n])
+        Z = phi.transform(X)
+        accuracy = float(rung.score(rows(ds.X_test), ds.y_test))
+        pca = _find_pca(phi)
+        how = "the rung scored in the results table"
+    else:
+        X, y = _train_subset(ds, n)
+        pca = _pca(X, seed)
+        Z = pca.transform(X)
+        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(Z, y)
+        accuracy = float(model.score(pca.transform(rows(ds.X_test).astype(np.float64)), ds.y_test))
+        how = f"refit on {len(X):,} training digits"
     fig, axes = new_figure(panel=(5.4, 4.8))
     ax = axes[0, 0]
     DecisionBoundaryDisplay.from_estimator(model, Z, grid_resolution=GRID, response_method="predict",
@@ -113,6 +139,6 @@ def pca_decision_regions(ds, n: int = 2000, seed: int = 0) -> PCARegions:
     _scatter_digits(ax, Z, y, size=3)
     ax.set(xlabel="PC 1", ylabel="PC 2", xticks=[], yticks=[])
     _class_legend(fig, ax, y)
-    ax.set_title(f"Logistic regression in the 2-D PCA plane\n{fmt_metric('test_accuracy', accuracy)}",
-                 fontsize=10)
+    ax.set_title(f"Logistic regression in the 2-D PCA plane\n{fmt_metric('test_accuracy', accuracy)} "
+                 f"({how})", fontsize=10)
     return PCARegions(fig, accuracy, float(pca.explained_variance_ratio_.sum()))

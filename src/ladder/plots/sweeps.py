@@ -12,7 +12,7 @@ def _families(record) -> dict[str, list[dict]]:
     """The swept rungs by the rung they were expanded from ("mlp-width-2" → "mlp-width"), in order."""
     families: dict[str, list[dict]] = {}
     for rung in record["rungs"]:
-        if rung.get("sweep") and rung["metrics"]:
+        if rung.get("sweep") and rung.get("status", "ok") == "ok":  # a failed point has no mean
             families.setdefault(rung["name"].rsplit("-", len(rung["sweep"]))[0], []).append(rung)
     return families
 
@@ -36,7 +36,7 @@ def sweep_errorbars(record):
                             capsize=4, label=label(key), **style)
         n_seeds = len(rungs[0]["metrics"][test]["values"])
         ax.set_xticks(x, [r["name"][len(name) + 1:] for r in rungs])
-        ax.set(xlabel=", ".join(rungs[0]["sweep"]), ylabel=label(test))
+        ax.set(xlabel=", ".join(rungs[0]["sweep"]), ylabel="accuracy" if "accuracy" in test else "R²")
         ax.set_title(f"{name}: mean ± std over {n_seeds} seed{'s' * (n_seeds > 1)}", fontsize=10)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

@@ -96,7 +96,7 @@ def accuracy_per_epoch(records_or_histories):
 def final_accuracy_bars(record):
     """Every rung's final test metric (accuracy, or R² for regression) as a bar, mean ± std over seeds."""
     key = headline(record.get("task", "classification"))
-    rungs = [r for r in record["rungs"] if key in r["metrics"]]
+    rungs = [r for r in record["rungs"] if r["metrics"].get(key, {}).get("mean") is not None]
     names = [r["name"] for r in rungs]
     means = np.array([r["metrics"][key]["mean"] for r in rungs])
     stds = np.array([r["metrics"][key]["std"] for r in rungs])
