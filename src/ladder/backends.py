@@ -166,7 +166,7 @@ def check_backend(backend: str, address: str | None) -> None:
     if backend == "ray":
         from .ray_backend import import_ray
 
-        import_ray()
+        import_ray(loopback=address is None)
 
 
 def execute(tasks: list[Task], datasets: list, device: str, listener, jobs: int = 1,

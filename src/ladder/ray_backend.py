@@ -23,11 +23,13 @@ INSTALL = "the ray backend needs Ray: pip install 'ladder[ray]'"
 RETRIES = 1
 
 
-def import_ray():
+def import_ray(loopback: bool = True):
     """The ray module, or a LadderError saying how to install it."""
-    # A ladder-started instance serves this machine only: Ray then binds every port to
-    # 127.0.0.1 instead of the machine's public address (read once, when ray is imported).
-    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    if loopback:
+        # A ladder-started instance serves this machine only: Ray then binds every port to
+        # 127.0.0.1 instead of the machine's public address (read once, when ray is imported).
+        # Not when joining a cluster, whose nodes must reach this driver.
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     try:
         import ray
     except ImportError:
@@ -99,7 +101,7 @@ def run_ray(tasks: list[Task], datasets: list, device: str, listener, threads: i
     Without `address` a local instance of `jobs` × `threads` CPUs is started and stopped after.
     On Ctrl-C (or any error) the pending tasks are cancelled.
     """
-    ray = import_ray()
+    ray = import_ray(loopback=address is None)
     started = connect(ray, address, max(1, jobs) * threads)
     pending: dict = {}
     try:
