@@ -21,10 +21,14 @@ run: $(BIN)/ladder
 test: $(BIN)/ladder
 	$(BIN)/python -m pytest -q
 
+# Every benchmark runs even when one before it fails; make exits non-zero if any failed.
+BENCHMARKS := bench_loop bench_toys bench_mnist bench_full bench_report bench_contention
+
 bench: $(BIN)/ladder
-	$(BIN)/python benchmarks/bench_toys.py
-	$(BIN)/python benchmarks/bench_mnist.py
-	$(BIN)/python benchmarks/bench_report.py
+	$(BIN)/python -m pip install -q -e '.[bench]'
+	@failed=; for b in $(BENCHMARKS); do echo "== $$b"; \
+		$(BIN)/python benchmarks/$$b.py || failed="$$failed $$b"; done; \
+		if [ -n "$$failed" ]; then echo "failed:$$failed"; exit 1; fi
 
 clean:
 	rm -rf $(VENV) runs

@@ -24,10 +24,11 @@ from .errors import LadderError
 
 @dataclass(frozen=True)
 class Task:
-    """Fit `rung` of the run's experiment number `experiment` with `seed`."""
+    """Fit `rung` of the run's experiment number `experiment` with `seed` (and score its probes)."""
     experiment: int
     rung: object  # a RungSpec
     seed: int
+    probes: object = None  # the experiment's ProbeSpec, if it has one
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def attempt(task: Task, dataset, device: str, listener=None):
     from .runner import run_rung
 
     try:
-        return run_rung(task.rung, dataset, task.seed, device, listener)
+        return run_rung(task.rung, dataset, task.seed, device, listener, task.probes)
     except LadderError:
         raise
     except Exception as exc:  # a failed rung × seed is a result to report, not a reason to stop

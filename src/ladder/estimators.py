@@ -30,7 +30,9 @@ class _TorchEstimator(BaseEstimator):
     uint8 input is read as image pixels: each batch is scaled to [0, 1] and standardised with
     `pixel_mean` and `pixel_std` (MNIST's statistics by default) as it is sliced, so a dataset of
     images stays uint8 in memory. `image_shape` (height, width) tells a CNN how to unflatten rows;
-    when None, a square image is assumed.
+    when None, a square image is assumed. `augment={"shift": 3, "rotate": 20}` moves every
+    training image by a random shift of up to 3 pixels each way and a rotation of up to ±20° as
+    its batch is sliced (image inputs only; predictions see the images as they are).
 
     `n_threads` is how many CPU threads fitting and predicting may use (PyTorch's and the BLAS
     pools'), like scikit-learn's `n_jobs`. None lets ladder choose (see `ladder.budget`): one
@@ -42,7 +44,7 @@ class _TorchEstimator(BaseEstimator):
     def __init__(self, module="mlp", hidden=(100,), activation="relu", epochs=200, optimizer="adam",
                  lr=0.01, batch_size=None, weight_decay=0.0, schedule=None, zero_grad=True,
                  autocast=False, channels_last=False, image_shape=None, pixel_mean=0.1307,
-                 pixel_std=0.3081, device="auto", n_threads=None, random_state=None):
+                 pixel_std=0.3081, augment=None, device="auto", n_threads=None, random_state=None):
         self.module = module
         self.hidden = hidden
         self.activation = activation
@@ -58,6 +60,7 @@ class _TorchEstimator(BaseEstimator):
         self.image_shape = image_shape
         self.pixel_mean = pixel_mean
         self.pixel_std = pixel_std
+        self.augment = augment
         self.device = device
         self.n_threads = n_threads
         self.random_state = random_state
@@ -87,10 +90,29 @@ class _TorchEstimator(BaseEstimator):
 
     def _transform(self, xb: torch.Tensor) -> torch.Tensor:
         if xb.dtype == torch.uint8:
-            xb = (xb.float() / 255.0 - self.pixel_mean) / self.pixel_std
+            xb = self._scale(xb.float())
         if self.channels_last and xb.dim() == 4:
             xb = xb.contiguous(memory_format=torch.channels_last)
         return xb
+
+    def _scale(self, pixels: torch.Tensor) -> torch.Tensor:
+        return (pixels / 255.0 - self.pixel_mean) / self.pixel_std
+
+    def _augmenting(self, X_t: torch.Tensor, seed: int):
+        """The training batches' transform: random moves of the images, then `_transform`'s scaling."""
+        if not self.augment:
+            return self._transform
+        if X_t.dtype != torch.uint8:
+            raise ValueError("augment moves images: it needs uint8 image inputs")
+        from .augment import RandomMoves
+
+        moves = RandomMoves(**self.augment, seed=seed + 1)
+        side = image_size(self.n_features_in_, self.image_shape)
+
+        def transform(xb: torch.Tensor) -> torch.Tensor:
+            images = xb.float().reshape(len(xb), *side) if xb.dim() == 2 else xb.float()  # rows → images
+            return self._transform(self._scale(moves(images)).reshape(xb.shape))
+        return transform
 
     # -- fitting ------------------------------------------------------------------------------
     def _fit(self, X, y_tensor, n_outputs, loss, eval_set=None, callback=None):
@@ -105,14 +127,15 @@ class _TorchEstimator(BaseEstimator):
         self.n_params_ = count_parameters(self.module_)
         evaluate = self._evaluator(*eval_set) if eval_set is not None else None
         X_t = self._as_input(X)
+        self.input_shape_ = tuple(X_t.shape[1:])  # one sample as the module sees it
         with budget.threads(self._threads()):
             try:
                 self.history_ = train(
                     self.module_, X_t, y_tensor.to(self.device_), loss=loss, optimizer=self.optimizer,
                     lr=self.lr, epochs=self.epochs, batch_size=self.batch_size,
                     weight_decay=self.weight_decay, schedule=self.schedule, zero_grad=self.zero_grad,
-                    transform=self._transform, autocast=self.autocast, seed=seed, evaluate=evaluate,
-                    callback=callback)
+                    transform=self._augmenting(X_t, seed), autocast=self.autocast, seed=seed,
+                    evaluate=evaluate, callback=callback)
             except Diverged as diverged:
                 self.history_ = diverged.history  # what was learned before it went wrong
                 raise

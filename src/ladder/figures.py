@@ -54,6 +54,12 @@ def _training_title(record) -> str:
 def experiment_figures(run) -> Iterator[FigureJob]:
     """The figures of one experiment (an ExperimentRun), in the order the report shows them."""
     record, ds, models = run.record, run.dataset, finished(run)
+    if record.get("probes"):
+        yield ("robustness", "Test accuracy as the digits move: shifted and rotated",
+               lambda: plots.robustness_curves(record))
+        yield ("moved-digit", "One test digit shifted pixel by pixel, and what each model says",
+               lambda: plots.moved_digit(models, ds))
+        return
     if ds.X_train.ndim == 3:
         yield from _image_figures(run)
         return

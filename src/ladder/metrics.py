@@ -64,6 +64,20 @@ METRICS = {m.key: m for m in [
 FIELDS = {"n_features": "features", "n_params": "params", "fit_seconds": "fit s"}
 
 
+def probe_key(kind: str, amount: float) -> str:
+    """The metric of a probe: "shift_3_accuracy" (3 pixels), "rotate_20_accuracy" (20 degrees)."""
+    amount = int(amount) if float(amount).is_integer() else amount
+    return f"{kind}_{amount}_accuracy"
+
+
+def probe_columns(experiment: dict) -> list[tuple[str, str]]:
+    """(metric, heading) of each probe an experiment record was scored on: "→3px", "↻20°"."""
+    probes = experiment.get("probes") or {}
+    keys = [(probe_key("shift", s), f"→{s}px") for s in probes.get("shift", [])]
+    return keys + [(probe_key("rotate", r), f"↻{probe_key('rotate', r).split('_')[1]}°")
+                   for r in probes.get("rotate", [])]
+
+
 def columns(task: str) -> list[Metric]:
     """The metrics shown as columns of a results table for `task`: training scores, then test scores."""
     return sorted((m for m in METRICS.values() if m.column and task in m.tasks),

@@ -13,11 +13,14 @@ from .metrics import value_of
 def experiment_record(spec, dataset, seeds: list[int], runs_by_rung: list[list]) -> dict:
     """The record of one experiment from each rung's runs (a RungRun per seed, in seed order)."""
     rung_records = [rung_record(spec, rung, seeds, runs) for rung, runs in zip(spec.rungs, runs_by_rung)]
-    return {
+    record = {
         "name": spec.name, "title": spec.title, "story": spec.story.strip(), "task": spec.task,
         "dataset": dataset.describe(),
         "rungs": rung_records, "claims": check_claims(spec, rung_records),
     }
+    if spec.probes is not None:
+        record["probes"] = spec.probes.model_dump()
+    return record
 
 
 def _summary(values: list[float | None]) -> dict:
@@ -52,11 +55,17 @@ def rung_record(spec, rung, seeds: list[int], runs: list) -> dict:
         record.update(status="failed", seed=failures[0]["seed"], reason=failures[0]["reason"], failures=failures)
     if rung.features is not None:
         record["features"] = rung.features.model_dump()
+    if rung.same_as:
+        record["same_as"] = rung.same_as
+    if rung.train is not None and rung.train.augment is not None:
+        record["augmented"] = rung.train.augment.model_dump()
     if rung.swept:
         record["sweep"] = rung.swept
     notes = list(dict.fromkeys(note for r in done for note in r.notes))
     if notes:
         record["notes"] = notes
+    if runs[0].layers:
+        record["layers"] = runs[0].layers
     if history:
         record["history"] = history
     return record

@@ -19,7 +19,7 @@ import jinja2
 
 from .atomic import write_atomic
 from .errors import LadderError
-from .metrics import METRICS, columns
+from .metrics import METRICS, columns, probe_columns
 from .results import read_results
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -109,13 +109,19 @@ def _figure(figure: dict, load: FigureLoader) -> dict:
 def _experiment(experiment: dict, load: FigureLoader) -> dict:
     task = experiment.get("task", "classification")
     rungs = experiment.get("rungs", [])
-    shown = [(m.key, m.label) for m in columns(task)]
+    shown = [(m.key, m.label) for m in columns(task)] + probe_columns(experiment)
     if any("final_loss" in r.get("metrics", {}) for r in rungs):
         shown.append(("final_loss", METRICS["final_loss"].label))
     claims = [_claim(c) for c in experiment.get("claims", [])]
     notes = [f"{r['name']}: {note}" for r in rungs for note in r.get("notes", [])]
+    probes = experiment.get("probes")
+    if probes:
+        on = f"the first {probes['n_test']:,} test images" if probes.get("n_test") else "every test image"
+        notes.insert(0, f"Moved digits: →N px is shifted N pixels to the right, ↻N° turned N degrees; "
+                        f"scored on {on}.")
     notes += [f"{r['name']} {r['status']}{f' at epoch {e}' if (e := r.get('epoch')) else ''} "
               f"(seed {r.get('seed')}): {r.get('reason')}" for r in rungs if r.get("status", "ok") != "ok"]
+
     return {
         "name": experiment["name"],
         "title": experiment.get("title") or experiment["name"],
@@ -125,6 +131,8 @@ def _experiment(experiment: dict, load: FigureLoader) -> dict:
         "rows": [_row(r, [key for key, _ in shown]) for r in rungs],
         "claims": claims,
         "notes": notes,
+        "layers": [{"name": r["name"], "rows": r["layers"], "total": r["layers"][-1]["params"]}
+                   for r in rungs if r.get("layers")],
         "n_hold": sum(c["holds"] for c in claims),
         "figures": [_figure(f, load) for f in experiment.get("figures") or []],
     }

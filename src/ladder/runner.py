@@ -9,11 +9,11 @@ from __future__ import annotations
 import inspect
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import backends, budget, data
+from . import anatomy, backends, budget, data
 from .backends import Task
 from .errors import LadderError
 from .experiments.spec import ExperimentSpec, RungSpec
@@ -21,6 +21,7 @@ from .metrics import (boundary_linearity, columns, count_features, count_params,
                       linear_coefficients, loss_drops, score)
 from .records import experiment_record
 from .rungs import build_estimator
+from .augment import probe_scores
 from .train import Diverged
 
 
@@ -45,6 +46,7 @@ class RungRun:
     test_predictions: np.ndarray | None = field(repr=False, default=None)
     notes: list[str] = field(default_factory=list)  # warnings raised while fitting
     diverged: dict | None = None  # {"epoch": …, "reason": …} when its loss became non-finite or exploded
+    layers: list[dict] | None = None  # a PyTorch rung's layers, shapes and parameter arithmetic
 
 
 def _fit(estimator, X, y, fit_params: dict):
@@ -62,14 +64,18 @@ def _fit(estimator, X, y, fit_params: dict):
 
 
 def run_rung(rung: RungSpec, dataset, seed: int, device: str = "auto",
-             listener: Listener | None = None) -> RungRun:
-    """Fit one rung on the training split with one seed and measure it on both splits.
+             listener: Listener | None = None, probes=None) -> RungRun:
+    """Fit one rung on the training split with one seed and measure it on both splits (and on the
+    moved test images of `probes`, a ProbeSpec, when given).
 
     scikit-learn's solvers and the φ maps run with the thread count of `ladder.budget` (one
     thread); a PyTorch rung's estimator applies its own choice around its fit and predictions.
     """
     with budget.threads(budget.threads_for()):
-        return _run_rung(rung, dataset, seed, device, listener or Listener())
+        run = _run_rung(rung, dataset, seed, device, listener or Listener())
+        if probes is not None and not run.diverged:
+            run.metrics.update(probe_scores(run.estimator, dataset, probes))
+        return run
 
 
 def _run_rung(rung: RungSpec, dataset, seed: int, device: str, listener: Listener) -> RungRun:
@@ -109,8 +115,9 @@ def _run_rung(rung: RungSpec, dataset, seed: int, device: str, listener: Listene
     metrics.update(linear_coefficients(estimator))
     if dataset.task == "classification" and X_train.shape[1] == 2:
         metrics["boundary_linearity"] = boundary_linearity(estimator, X_train)
+    layers = anatomy.layers(model.module_, model.input_shape_) if hasattr(model, "input_shape_") else None
     return RungRun(metrics, seconds, history, count_features(estimator, dataset.n_features),
-                   count_params(estimator), estimator, test_predictions, notes)
+                   count_params(estimator), estimator, test_predictions, notes, layers=layers)
 
 
 @dataclass
@@ -132,6 +139,16 @@ def load_dataset(spec: ExperimentSpec):
         key, _, rest = str(exc).partition(" ")
         where = f"dataset.{key}: {rest}" if key in params else f"dataset: {exc}"
         raise LadderError(f"{spec.source}: {where} (dataset {spec.dataset.name!r})") from None
+
+
+def load_datasets(specs: list[ExperimentSpec]) -> list:
+    """Each experiment's dataset, loaded once however many experiments use the same one."""
+    loaded: dict[str, object] = {}
+    for spec in specs:
+        key = repr(sorted(spec.dataset.model_dump().items()))
+        if key not in loaded:
+            loaded[key] = load_dataset(spec)
+    return [loaded[repr(sorted(spec.dataset.model_dump().items()))] for spec in specs]
 
 
 def training_work(spec: ExperimentSpec, dataset) -> int:
@@ -163,17 +180,49 @@ def run_experiments(specs: list[ExperimentSpec], seeds: list[int], device: str =
     `jobs` > 1 runs the tasks in that many worker processes with `threads` threads each;
     `backend` "ray" runs them on Ray (a local instance, or the cluster at `address`). A task that
     fails marks its rung failed (ladder.records); the other tasks go on.
+    A rung that is the same as a rung fitted in this run (`same_as`) is not trained again: that
+    model is scored on this experiment's probes.
     """
     listener = listener or Listener()
-    datasets = datasets if datasets is not None else [load_dataset(spec) for spec in specs]
-    tasks = [Task(i, rung, seed) for i, spec in enumerate(specs) for rung in spec.rungs for seed in seeds]
-    for spec, dataset in zip(specs, datasets):
-        listener.experiment_started(spec, dataset, len(spec.rungs) * len(seeds))
+    datasets = datasets if datasets is not None else load_datasets(specs)
+    reused = _reused(specs)
+    tasks = [Task(i, rung, seed, spec.probes) for i, spec in enumerate(specs) for rung in spec.rungs
+             if (i, rung.name) not in reused for seed in seeds]
+    for i, (spec, dataset) in enumerate(zip(specs, datasets)):
+        listener.experiment_started(spec, dataset, sum(t.experiment == i for t in tasks))
     results = {(t.experiment, t.rung.name, t.seed): run
                for t, run in backends.execute(tasks, datasets, device, listener, jobs, threads, backend, address)}
+    for (i, name), (j, original) in reused.items():
+        for seed in seeds:
+            results[i, name, seed] = _score_again(results[j, original, seed], specs[j].name, original,
+                                                  datasets[i], specs[i].probes)
     return [_assemble(spec, dataset, seeds,
                       [[results[i, rung.name, seed] for seed in seeds] for rung in spec.rungs])
             for i, (spec, dataset) in enumerate(zip(specs, datasets))]
+
+
+def _reused(specs: list[ExperimentSpec]) -> dict[tuple[int, str], tuple[int, str]]:
+    """(experiment, rung) → (experiment, rung) it is the same as, where that one runs here too."""
+    where = {spec.name: j for j, spec in enumerate(specs)}
+    links = {}
+    for i, spec in enumerate(specs):
+        for rung in spec.rungs:
+            experiment, _, original = (rung.same_as or "").rpartition(":")
+            if experiment in where and where[experiment] != i:
+                links[i, rung.name] = (where[experiment], original)
+    return links
+
+
+def _score_again(run: RungRun, experiment: str, rung: str, dataset, probes) -> RungRun:
+    """The run of the rung fitted in `experiment`, its model also scored on `probes`."""
+    if isinstance(run, backends.Failed):
+        return run
+    metrics = dict(run.metrics)
+    if probes is not None and not run.diverged:
+        with budget.threads(budget.threads_for()):
+            metrics.update(probe_scores(run.estimator, dataset, probes))
+    note = f"the model fitted for {experiment}:{rung}, scored here, not trained again"
+    return replace(run, metrics=metrics, notes=[*run.notes, note])
 
 
 def _assemble(spec: ExperimentSpec, dataset, seeds: list[int],

@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .claims import parse
-from .metrics import columns
+from .metrics import columns, probe_columns
 
 
 def _fmt(summary: dict | None, digits: int = 3) -> str:
@@ -27,31 +27,53 @@ def _number(value: float | None) -> str:
     return f"{value:.4g}"
 
 
-def results_table(experiment: dict) -> Table:
-    """The table of one experiment: one row per rung, metrics as mean ± std over seeds."""
+def results_table(experiment: dict) -> Table | Group:
+    """The table of one experiment: one row per rung, metrics as mean ± std over seeds.
+
+    An experiment scored on moved digits (part 5) gets a second table, of its probes.
+    """
     data = experiment["dataset"]
     fallback = f", in place of {data['fallback_for']}" if data.get("fallback_for") else ""
-    sizes = (f"{data['n_train']} points, scored on the points it was fitted on" if data.get("test_is_train")
-             else f"{data['n_train']} train, {data['n_test']} test")
+    sizes = (f"{data['n_train']:,} points, scored on the points it was fitted on" if data.get("test_is_train")
+             else f"{data['n_train']:,} train, {data['n_test']:,} test")
     title = Text(experiment["title"] or experiment["name"])
     title.append(f"  ({data['name']}{fallback}: {sizes})", style="dim")
     table = Table(title=title, title_justify="left")
-    table.add_column("rung", no_wrap=True)
-    table.add_column("backend", no_wrap=True)
+    for heading in ("rung", "backend"):
+        table.add_column(heading, no_wrap=True)
     table.add_column("features", justify="right")
     table.add_column("params", justify="right")
-    metrics = columns(experiment["task"])
-    keys = [m.key for m in metrics]
-    for metric in metrics:
-        table.add_column(metric.short, justify="right", no_wrap=True)
+    shown = [(m.key, m.short) for m in columns(experiment["task"])]
+    for _, heading in shown:
+        table.add_column(heading, justify="right", no_wrap=True)
     table.add_column("fit s", justify="right", no_wrap=True)
     for rung in experiment["rungs"]:
         params = "–" if rung["n_params"] is None else f"{rung['n_params']:,}"
-        status = rung.get("status", "ok")
-        cells = ([_fmt(rung["metrics"].get(k)) for k in keys] if status == "ok"
-                 else [Text(status, style="red")] * len(keys))
-        table.add_row(Text(rung["name"]), rung["backend"], "–" if rung["n_features"] is None else f"{rung['n_features']:,}", params,
-                      *cells, _fmt(rung["fit_seconds"], 2))
+        table.add_row(Text(rung["name"]), rung["backend"], "–" if rung["n_features"] is None else f"{rung['n_features']:,}",
+                      params,
+                      *_cells(rung, [key for key, _ in shown]), _fmt(rung["fit_seconds"], 2))
+    return Group(table, _probe_table(experiment)) if experiment.get("probes") else table
+
+
+def _cells(rung: dict, keys: list[str]) -> list:
+    if rung.get("status", "ok") != "ok":
+        return [Text(rung["status"], style="red")] * len(keys)
+    return [_fmt(rung["metrics"].get(k)) for k in keys]
+
+
+def _probe_table(experiment: dict) -> Table:
+    """Test accuracy on moved digits: →N px shifted N pixels right, ↻N° turned N degrees."""
+    probes = experiment["probes"]
+    on = f"the first {probes['n_test']:,} test images" if probes.get("n_test") else "every test image"
+    title = Text("Moved digits: test accuracy", style="bold")
+    title.append(f"  (→N px: shifted N pixels right, ↻N°: turned N degrees; {on})", style="dim")
+    table = Table(title=title, title_justify="left")
+    table.add_column("rung", no_wrap=True)
+    shown = probe_columns(experiment)
+    for _, heading in shown:
+        table.add_column(heading, justify="right", no_wrap=True)
+    for rung in experiment["rungs"]:
+        table.add_row(Text(rung["name"]), *_cells(rung, [key for key, _ in shown]))
     return table
 
 

@@ -21,7 +21,10 @@ from ..features import FEATURES
 from ..rungs import MODELS, backend_of, build_estimator
 from .messages import first_error, key_path, pydantic_message
 from .schema import ClaimSpec, Component, DatasetSpec, ExperimentSpec, RungSpec, TrainSpec  # noqa: F401
+from .reuse import resolve_same_as
 from .sweeps import expand_sweeps
+
+IMAGE_DATASETS = ("mnist", "digits")
 
 
 def _check_params(factory, params: dict, where: str, skip: int = 0) -> None:
@@ -61,6 +64,10 @@ def validate(data: dict, source: str = "<spec>") -> ExperimentSpec:
     spec.rungs = expand_sweeps(spec.rungs, source)
     _choice(spec.dataset.name, DATASETS, f"{source}: dataset.name", "dataset")
     _check_params(DATASETS[spec.dataset.name], spec.dataset.model_extra or {}, f"{source}: dataset")
+    resolve_same_as(spec, source)
+    if spec.probes is not None and spec.dataset.name not in IMAGE_DATASETS:
+        raise LadderError(f"{source}: probes: shifted and rotated test images need an image dataset "
+                          f"({', '.join(IMAGE_DATASETS)}), not {spec.dataset.name!r}")
     seen = set()
     for i, rung in enumerate(spec.rungs):
         at = f"{source}: rungs[{i}] ({rung.name})"
@@ -74,6 +81,12 @@ def validate(data: dict, source: str = "<spec>") -> ExperimentSpec:
 
 def _check_rung(rung: RungSpec, spec: ExperimentSpec, at: str) -> None:
     """Its feature map, model kind, backend, parameters and training settings, in that order."""
+    if rung.model is None:
+        raise LadderError(f"{at}.model: missing required key (or take another rung's with "
+                          f"same_as = \"EXPERIMENT:RUNG\")")
+    if rung.train is not None and rung.train.augment is not None and spec.dataset.name not in IMAGE_DATASETS:
+        raise LadderError(f"{at}.train.augment: moving images needs an image dataset "
+                          f"({', '.join(IMAGE_DATASETS)}), not {spec.dataset.name!r}")
     if rung.features is not None:
         _choice(rung.features.kind, FEATURES, f"{at}.features.kind", "feature map")
         _check_params(FEATURES[rung.features.kind], rung.features.model_extra or {}, f"{at}.features")

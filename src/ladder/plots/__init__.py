@@ -7,11 +7,13 @@ Training: `training_curves`, `accuracy_per_epoch`, `final_accuracy_bars`, `full_
 Images: `sample_digits`, `linear_templates`, `cnn_filters`, `templates_vs_filters`,
 `cnn_activations`, `edge_maps`, `misclassified`, `confusion`, `projections`, `pca_decision_regions`
 (the last two return the figure with the numbers they show).
+Moved digits (part 5): `robustness_curves`, `moved_digit`.
 """
 
 from .images import (cnn_activation_maps, cnn_activations, cnn_filter_weights, cnn_filters, confusion,
                      edge_maps, gradient_magnitude, linear_templates, linear_weights, misclassified,
                      sample_digits, templates_vs_filters)
+from .moved import moved_digit, probe_curves, robustness_curves
 from .projections import PCARegions, Projection, pca_decision_regions, projections, tsne_embedding
 from .sweeps import sweep_errorbars
 from .toys import dataset, decision_boundaries, hidden_units, regression_fits, true_function
@@ -27,4 +29,5 @@ __all__ = [
     "templates_vs_filters", "cnn_activations", "cnn_activation_maps", "edge_maps",
     "gradient_magnitude", "misclassified", "confusion",
     "projections", "pca_decision_regions", "tsne_embedding", "Projection", "PCARegions",
+    "robustness_curves", "moved_digit", "probe_curves",
 ]

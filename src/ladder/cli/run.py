@@ -1,44 +1,18 @@
-"""The `ladder` command: run the progression, list what is built in."""
+"""`ladder run` and `ladder report`: run experiments, print and write their results."""
 
 from __future__ import annotations
 
-import functools
 import os
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from . import __version__
-from .errors import LadderError
-from .progress import DownloadBar, ProgressListener, bars
-
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                  help="ladder: why deep learning works, shown by real and measured experiments.")
-# Off a terminal (CI logs, pipes) rich would assume 80 columns and wrap the tables.
-console = Console(width=None if sys.stdout.isatty() else 120)
-errors = Console(stderr=True)
-
-
-def user_errors(command):
-    """Print a user's mistake as one line and exit 2; an interrupt exits 130 having written nothing."""
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except LadderError as exc:
-            errors.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-        except KeyboardInterrupt:
-            errors.print("interrupted; no results were written")
-            raise typer.Exit(130) from None
-    return wrapper
+from ..errors import LadderError
+from ..progress import ProgressListener, bars
+from . import app, console, user_errors
 
 
 RUN_EXAMPLES = """\b
@@ -76,11 +50,11 @@ def run(
 ):
     """Run experiments, print a table per experiment and check each claim (✓ holds, ✗ fails)."""
     # Over 40 lines only by its option declarations above; the body is the run, step by step.
-    from . import backends, budget
-    from . import experiments as exp
-    from .outputs import prepare_out_dir, write_run
-    from .results import document
-    from .runner import load_dataset, run_experiments
+    from .. import backends, budget
+    from .. import experiments as exp
+    from ..outputs import prepare_out_dir, write_run
+    from ..results import document
+    from ..runner import load_datasets, run_experiments
 
     resolved = _check_run_options(device, seeds, jobs, threads)
     backends.check_backend(backend, address)
@@ -89,7 +63,7 @@ def run(
     seed_list = list(range(seeds))
     date = datetime.now(timezone.utc).isoformat(timespec="seconds")
     started = time.perf_counter()
-    datasets = [load_dataset(spec) for spec in specs]  # a bad dataset parameter fails before any training
+    datasets = load_datasets(specs)  # a bad dataset parameter fails before any training
     n_jobs, per_job = _plan(specs, datasets, seeds, jobs, backend)
     with bars(console) as progress, budget.budget(per_job):
         runs = run_experiments(specs, seed_list, device, ProgressListener(progress), datasets, n_jobs, per_job,
@@ -99,7 +73,7 @@ def run(
     results = document(records, seeds=seed_list, device=resolved.type, date=date,
                        timings={"experiments": time.perf_counter() - started})
     if out_dir is not None:
-        from .figures import count_figures
+        from ..figures import count_figures
 
         with bars(console) as progress:
             task = progress.add_task("figures", total=count_figures(runs) if figures else 0)
@@ -122,8 +96,8 @@ def run(
 
 def _check_run_options(device: str, seeds: int, jobs: str, threads: int | None):
     """Every option of `ladder run` checked before anything is loaded; returns the torch device."""
-    from . import budget
-    from .devices import device_available, pick_device
+    from .. import budget
+    from ..devices import device_available, pick_device
 
     if device not in ("auto", "cpu", "cuda", "mps"):
         raise LadderError(f"--device {device!r}: choose one of auto, cpu, cuda, mps")
@@ -147,8 +121,8 @@ def _check_run_options(device: str, seeds: int, jobs: str, threads: int | None):
 
 def _plan(specs, datasets, seeds: int, jobs: str, backend: str) -> tuple[int, int]:
     """(worker processes, threads each): the run's budget is the cores other programs leave free."""
-    from . import budget
-    from .runner import training_work
+    from .. import budget
+    from ..runner import training_work
 
     n_tasks = sum(len(spec.rungs) for spec in specs) * seeds
     work = sum(training_work(spec, dataset) for spec, dataset in zip(specs, datasets)) * seeds
@@ -158,7 +132,7 @@ def _plan(specs, datasets, seeds: int, jobs: str, backend: str) -> tuple[int, in
 
 
 def _print_records(records: list[dict]) -> None:
-    from .tables import claims_summary, results_table
+    from ..tables import claims_summary, results_table
 
     
     for record in records:
@@ -171,85 +145,6 @@ def _print_records(records: list[dict]) -> None:
 @user_errors
 def report(out: Annotated[Path, typer.Argument(help="A folder written by `ladder run --out`.")]):
     """Rebuild DIR/report.html from DIR/results.json and DIR/figures (no model is loaded)."""
-    from .report import write_report
+    from ..report import write_report
 
     console.print(f"report: {write_report(out)}")
-
-
-@app.command("list")
-@user_errors
-def list_():
-    """List the built-in experiments, datasets (with their parameters), feature maps and models."""
-    from . import experiments as exp
-    from .data import DATASETS
-    from .features import FEATURES
-    from .rungs import MODELS
-
-    sections = {
-        "experiments": [(n, exp.builtin_title(n)) for n in exp.builtin_names()],
-        "datasets": [(n, f"[{fn.task}] {_first_line(fn)}  {_parameters(fn)}") for n, fn in DATASETS.items()],
-        "feature maps": [(n, f"{_first_line(fn)}  {_parameters(fn)}") for n, fn in FEATURES.items()],
-        "models": [(n, f"{desc} (backends: {', '.join(b)})") for n, (desc, _, b) in MODELS.items()],
-    }
-    for title, rows in sections.items():
-        table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
-        table.add_column(style="bold", no_wrap=True)
-        table.add_column()
-        for name, text in rows:
-            table.add_row(name, escape(text))
-        console.print(table)
-        console.print()
-
-
-def _first_line(fn) -> str:
-    return (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
-
-
-def _parameters(fn) -> str:
-    """A function's parameters with their defaults, as a spec would write them: (n=1000, noise=0.1)."""
-    import inspect
-
-    shown = [f"{p.name}={p.default!r}" if p.default is not inspect.Parameter.empty else p.name
-             for p in inspect.signature(fn).parameters.values()]
-    return f"({', '.join(shown)})" if shown else ""
-
-
-data_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Get the datasets that are downloaded.")
-app.add_typer(data_app, name="data")
-
-
-@data_app.command("fetch")
-@user_errors
-def fetch(
-    name: Annotated[str, typer.Argument(help="The dataset to download: mnist.")],
-    data_dir: Annotated[Optional[Path], typer.Option(
-        help="Download into DATA_DIR/mnist instead of ladder's cache.")] = None,
-):
-    """Download a dataset, check every file's hash, and say where it is."""
-    from .data.images import fetch_mnist, find_mnist, load_mnist
-
-    if name != "mnist":
-        raise LadderError(f"cannot fetch {name!r}: mnist is the only downloaded dataset "
-                          f"(the others are generated on the fly)")
-    found = find_mnist(data_dir)
-    if found is not None:
-        load_mnist(data_dir, download=False)  # checks every file's header and hash
-        console.print(f"MNIST is already here, checked: {found}")
-        return
-    folder = fetch_mnist(data_dir, progress=lambda name: DownloadBar(name, errors))
-    console.print(f"MNIST is ready in {folder}")
-
-
-@app.callback(invoke_without_command=True)
-def _version(version: Annotated[bool, typer.Option("--version", help="Print ladder's version.")] = False):
-    if version:
-        console.print(f"ladder {__version__}")
-        raise typer.Exit()
-
-
-def main():
-    app()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,5 @@
+"""`python -m ladder.cli`: the same as the `ladder` command."""
+
+from . import main
+
+main()

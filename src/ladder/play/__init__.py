@@ -1,0 +1,1 @@
+"""`ladder play`: a live playground in the browser, with ladder's real models and loop behind it."""

@@ -1,0 +1,89 @@
+"""The playground's data: ladder's 2-D toys scaled onto one plane, two regressions, and CSV files."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+
+from ..data import synthetic
+from ..data.dataset import Dataset, split
+
+DOMAIN = 6.0  # the plane shown is [-6, 6]²; generated points stay within about ±5
+CLASSIFICATION = ("circles", "xor", "gauss", "spirals", "moons")
+REGRESSION = ("plane", "sine")
+DATASETS = CLASSIFICATION + REGRESSION
+
+
+def make(name: str, n: int, noise: float, train_ratio: float, seed: int) -> Dataset:
+    """A generated dataset on the playground's plane, split train/test by `train_ratio`."""
+    test_size = 1 - train_ratio
+    if name in REGRESSION:
+        rng = np.random.default_rng(seed)
+        X = rng.uniform(-5, 5, size=(n, 2))
+        target = (X[:, 0] + X[:, 1]) / 10 if name == "plane" else np.sin(X[:, 0])
+        y = target + noise * rng.normal(size=n)
+        return split(name, "regression", X, y, test_size=test_size, seed=seed, params={"noise": noise})
+    if name == "gauss":
+        data = synthetic.blobs(n, centers=[[2, 2], [-2, -2]], noise=0.5 + 2 * noise, seed=seed,
+                               test_size=test_size)
+    else:
+        data = getattr(synthetic, name)(n=n, noise=noise, seed=seed, test_size=test_size)
+    # ladder's generators use their own units (circles of radius 1, moons within [-1, 2]);
+    # the playground puts every one on the same ±5 plane so φ such as sin x1 mean the same.
+    shift, scale = {"circles": (0, 5), "xor": (0, 2.5), "moons": ((0.5, 0.25), 3)}.get(name, (0, 1))
+    return Dataset(name, "classification", (data.X_train - shift) * scale, (data.X_test - shift) * scale,
+                   data.y_train, data.y_test, params={"noise": noise})
+
+
+class CSVError(ValueError):
+    """A CSV file the playground cannot use; the message says why in one line."""
+
+
+def read_csv(text: str, *, max_rows: int, label: str | None = None, features=None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Two feature columns and a label/target column of a CSV text: (X, y, header).
+
+    By default the first two numeric columns are the features and the last column the label.
+    """
+    rows = list(csv.reader(io.StringIO(text)))
+    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    if len(rows) < 2:
+        raise CSVError("the file has no data rows: give a header line and at least two rows")
+    header, body = [h.strip() for h in rows[0]], rows[1:]
+    if len(body) > max_rows:
+        raise CSVError(f"too large: {len(body)} rows, the playground takes at most {max_rows}")
+    if len(header) < 3:
+        raise CSVError(f"need two feature columns and a label column, found {len(header)} column(s)")
+    label = label or header[-1]
+    features = list(features or [h for h in header if h != label][:2])
+    for name in [*features, label]:
+        if name not in header:
+            raise CSVError(f"no column named {name!r}; the columns are: {', '.join(header)}")
+    try:
+        table = np.array([[float(r[header.index(c)]) for c in [*features, label]] for r in body])
+    except (ValueError, IndexError):
+        raise CSVError("not numeric: every cell of the chosen columns must be a number "
+                       f"(columns {', '.join([*features, label])})") from None
+    if not np.isfinite(table).all():
+        raise CSVError("the file holds NaN or infinite values; remove or fill those rows")
+    return table[:, :2], table[:, 2], header
+
+
+def from_csv(X: np.ndarray, y: np.ndarray, train_ratio: float, seed: int) -> Dataset:
+    """A CSV's points on the plane: classification when the label has few whole values."""
+    values = np.unique(y)
+    is_labels = len(values) <= 10 and np.all(values == np.round(values))
+    if is_labels and len(values) != 2:
+        raise CSVError(f"the label column has {len(values)} class(es); the playground needs exactly "
+                       "two classes (or a numeric target with many values for regression)")
+    # Features are scaled onto the ±5 plane, keeping their ratio, so the heat map shows them all.
+    centre = (X.max(0) + X.min(0)) / 2
+    scale = 5 / max(np.abs(X - centre).max(), 1e-12)
+    X = (X - centre) * scale
+    if is_labels:
+        y = (y == values[1]).astype(int)
+    task = "classification" if is_labels else "regression"
+    if task == "classification" and np.bincount(y).min() < 2:
+        raise CSVError("each of the two classes needs at least two rows")
+    return split("csv", task, X, y, test_size=1 - train_ratio, seed=seed, params={"scale": scale})

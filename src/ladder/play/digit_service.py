@@ -1,0 +1,81 @@
+"""The digit models, loaded or trained once per server in the background, shared by every session."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from typing import Callable
+
+from .digits import Digits, read_folder, train_and_cache
+from .protocol import encode
+
+
+def default_cache() -> Path:
+    """Where trained digit models are kept: ladder's cache folder (pooch.os_cache("ladder"))."""
+    import pooch
+
+    return Path(pooch.os_cache("ladder")) / "play-digits"
+
+
+class DigitService:
+    """Reads `models_dir` (a run) or the cache, else trains once; tells every waiting session."""
+
+    def __init__(self, models_dir: Path | None = None, cache: Path | None = None,
+                 n_train: int | None = None, epochs: int | None = None,
+                 terminal: Callable[[int, int, str], None] | None = None):
+        self.models_dir, self.cache = models_dir, cache or default_cache()
+        self.n_train, self.epochs, self.terminal = n_train, epochs, terminal
+        self.digits: Digits | None = None
+        self.error: str | None = None
+        self._listeners: list[tuple[asyncio.AbstractEventLoop, Callable[[str], None]]] = []
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def subscribe(self, push: Callable[[str], None]) -> None:
+        """Send `push` the "digits" message now if the models are ready, else once they are."""
+        with self._lock:
+            if self.digits is None and self.error is None:
+                self._listeners.append((asyncio.get_running_loop(), push))
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._load, name="ladder-digits", daemon=True)
+                    self._thread.start()
+                return
+        push(self._ready_message())
+
+    def _ready_message(self) -> str:
+        if self.error is not None:
+            return encode({"type": "error", "message": self.error})
+        return encode({"type": "digits", "ready": True, "templates": self.digits.templates()})
+
+    def _tell(self, text: str) -> None:
+        for loop, push in list(self._listeners):
+            try:
+                loop.call_soon_threadsafe(push, text)
+            except RuntimeError:  # that session's loop has closed: nobody left to tell
+                pass
+
+    def _progress(self, done: int, total: int, what: str) -> None:
+        self._tell(encode({"type": "digits", "ready": False, "done": done, "total": total, "text": what}))
+        if self.terminal is not None:
+            self.terminal(done, total, what)
+
+    def _load(self) -> None:
+        try:
+            if self.models_dir is not None:
+                modules = read_folder(self.models_dir)
+            elif any(self.cache.glob("mnist--*.safetensors")):
+                modules = read_folder(self.cache)
+            else:
+                modules = train_and_cache(self.cache, self._progress, self.n_train, self.epochs)
+            self.digits = Digits(modules)
+        except Exception as exc:  # noqa: BLE001 - any failure is told to the page, not raised in a thread
+            self.error = f"the digit models could not be loaded: {exc}"
+        with self._lock:
+            message, listeners = self._ready_message(), self._listeners
+            self._listeners = []
+        for loop, push in listeners:
+            try:
+                loop.call_soon_threadsafe(push, message)
+            except RuntimeError:
+                pass

@@ -1,0 +1,214 @@
+"""The playground's web server: the page, and one WebSocket per session where the latest frame wins."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.responses import FileResponse
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from .. import budget
+from .digit_service import DigitService
+from .protocol import MessageError, decode, encode, grid
+from .session import PlayError, Session
+from .settings import DEFAULTS, FEATURES, Limits
+
+STATIC = Path(__file__).parent / "static"
+DRAW_SIDE = 112  # the page sends its drawing as DRAW_SIDE × DRAW_SIDE uint8 ink
+MAX_MESSAGE = 2_000_000  # characters; a CSV file (1 MB at most) fits with room to spare
+log = logging.getLogger("ladder.play")
+
+
+class Connection:
+    """One browser tab: its session, an outbox for replies, and one slot for the latest frame."""
+
+    def __init__(self, ws: WebSocket, session: Session, app_state):
+        self.ws, self.session, self.state = ws, session, app_state
+        self.outbox: deque[str] = deque(maxlen=64)
+        self.frame: str | None = None
+        self.wake = asyncio.Event()
+        self.lock = asyncio.Lock()  # one job at a time on this session, from any task
+        self.player: asyncio.Task | None = None
+
+    def push(self, text: str) -> None:
+        self.outbox.append(text)
+        self.wake.set()
+
+    def show(self, frame: str) -> None:
+        self.frame = frame  # replaces an unsent frame: a slow client skips states, never lags
+        self.wake.set()
+
+    async def run(self) -> None:
+        sender = asyncio.create_task(self._send())
+        try:
+            await self._receive()
+        finally:
+            sender.cancel()
+            if self.player is not None:
+                self.player.cancel()
+            self.session.playing = False
+
+    async def _send(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.outbox:
+                await self.ws.send_text(self.outbox.popleft())
+            if self.frame is not None:
+                frame, self.frame = self.frame, None
+                await self.ws.send_text(frame)
+
+    async def _receive(self) -> None:
+        while True:
+            event = await self.ws.receive()
+            if event["type"] == "websocket.disconnect":
+                return
+            try:
+                await self._handle(decode(event.get("text") if event.get("text") is not None
+                                          else event.get("bytes"), MAX_MESSAGE))
+            except (MessageError, PlayError) as exc:
+                self.push(encode({"type": "error", "message": str(exc)}))
+            except Exception:  # noqa: BLE001 - a bug must not end the server or this session
+                log.exception("play: a message failed")
+                self.push(encode({"type": "error", "message": "internal error; the server log has details"}))
+
+    async def _handle(self, message: dict) -> None:
+        kind = message["type"]
+        if kind == "digits":
+            self.state.digits.subscribe(self.push)
+        elif kind == "digit":
+            await self._digit(message)
+        else:
+            replies, frame = await self._job(self.state.executor, self._apply, message)
+            for reply in replies:
+                self.push(reply)
+            self.show(frame)
+            if self.session.playing and (self.player is None or self.player.done()):
+                self.player = asyncio.create_task(self._play())
+
+    async def _digit(self, message: dict) -> None:
+        digits = self.state.digits.digits
+        if digits is None:
+            self.state.digits.subscribe(self.push)
+            raise PlayError("the digit models are still loading; the page shows their progress")
+        pixels = grid(message.get("pixels"), DRAW_SIDE)
+        loop = asyncio.get_running_loop()
+        self.push(encode(await loop.run_in_executor(self.state.digit_executor, digits.predict, pixels)))
+
+    async def _job(self, executor, fn, *args):
+        async with self.lock:
+            return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
+
+    def _apply(self, message: dict) -> tuple[list[str], str]:
+        return [encode(r) for r in self.session.apply(message)], encode(self.session.frame())
+
+    def _tick(self) -> str:
+        self.session.step()
+        return encode(self.session.frame())
+
+    async def _play(self) -> None:
+        """Epoch after epoch while playing, at most max_steps_per_second, each shown as a frame."""
+        loop = asyncio.get_running_loop()
+        interval = 1 / self.session.limits.max_steps_per_second
+        while self.session.playing:
+            started = loop.time()
+            self.show(await self._job(self.state.executor, self._tick))
+            await asyncio.sleep(max(0.0, interval - (loop.time() - started)))
+
+
+async def play_socket(ws: WebSocket) -> None:
+    state = ws.app.state
+    await ws.accept()
+    if len(state.connections) >= state.max_sessions:
+        await ws.send_text(encode({"type": "busy", "message": f"busy: {state.max_sessions} sessions are "
+                                   "running, the most this server takes; try again in a while"}))
+        await ws.close(code=1013)  # "try again later"
+        return
+    loop = asyncio.get_running_loop()
+    session = await loop.run_in_executor(state.executor, lambda: Session(state.limits))
+    connection = Connection(ws, session, state)
+    state.connections.add(connection)
+    try:
+        connection.push(encode({"type": "hello", "settings": session.settings, "defaults": DEFAULTS,
+                                "features": list(FEATURES), "limits": vars(state.limits)}))
+        connection.push(encode(session.points()))
+        connection.show(encode(session.frame()))
+        await connection.run()
+    except WebSocketDisconnect:
+        pass
+    finally:
+        state.connections.discard(connection)  # the session, its network and data go with it
+
+
+async def index(request):
+    return FileResponse(STATIC / "index.html", headers=HEADERS)
+
+# Everything the page needs comes from this server: the browser is told to fetch nothing else.
+HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' data:; connect-src 'self'",
+           "Cache-Control": "no-cache"}
+
+
+def create_app(digits: DigitService | None = None, limits: Limits | None = None, max_sessions: int = 16,
+               workers: int = 2) -> Starlette:
+    """The app: `/` the page, `/static/…` its files, `/ws` one WebSocket per session."""
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        # One thread for these small nets, as everywhere in ladder; held for the server's life
+        # because applying it costs about 2.6 ms, more than one epoch of a small session.
+        with budget.threads(1), ThreadPoolExecutor(workers, "ladder-play") as executor, \
+                ThreadPoolExecutor(1, "ladder-digit") as digit_executor:
+            app.state.executor, app.state.digit_executor = executor, digit_executor
+            yield
+
+    app = Starlette(routes=[Route("/", index), Mount("/static", StaticFiles(directory=STATIC)),
+                            WebSocketRoute("/ws", play_socket)], lifespan=lifespan)
+    app.state.digits = digits or DigitService()
+    app.state.limits = limits or Limits()
+    app.state.max_sessions = max_sessions
+    app.state.connections = set()
+    return app
+
+
+def serve(host: str, port: int, models_dir: Path | None, open_browser: bool, console) -> None:
+    """Run the playground until Ctrl-C; the digit models' training shows a bar in the terminal."""
+    import threading
+    import webbrowser
+
+    import uvicorn
+    from rich.progress import Progress
+
+    progress = Progress(console=console, transient=True)
+    task = None
+
+    def terminal(done, total, what):
+        nonlocal task
+        if task is None:
+            progress.start()
+            task = progress.add_task(what, total=total)
+        progress.update(task, completed=done, description=what)
+        if done >= total:
+            progress.stop()
+
+    app = create_app(DigitService(models_dir, terminal=terminal))
+    # An oversized message up to twice the limit still gets its error reply; beyond, the socket closes.
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                           ws_max_size=2 * MAX_MESSAGE))
+    url = f"http://{host}:{port}/"
+
+    def announce():
+        while not server.started and not server.should_exit:
+            threading.Event().wait(0.05)
+        if server.started:
+            console.print(f"ladder play: {url}  (Ctrl-C stops it)")
+            if open_browser:
+                webbrowser.open(url)
+    threading.Thread(target=announce, daemon=True).start()
+    server.run()

@@ -1,0 +1,216 @@
+"""One playground session: data, φ toggles, network and optimizer; no web code in here.
+
+`apply(message)` changes the state, `step()` trains one epoch with ladder's own loop, and
+`frame()` returns what the page draws as plain numbers and uint8 arrays.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from ..models import MLP
+from ..train import train
+from . import datasets
+from .settings import DATA_KEYS, DEFAULTS, NETWORK_KEYS, Limits, check
+
+BOUNDARY = 100  # the heat map is BOUNDARY × BOUNDARY cells over the plane
+THUMB = 20  # each feature's and hidden unit's thumbnail
+# A loss twice the untrained network's has exploded: measured over 60 epochs of every data set,
+# learning rates up to 1 never passed 1.14× (classification) while 3 and 10 reached 1.7× to 9×.
+EXPLODES = 2
+
+
+class PlayError(ValueError):
+    """A message the session cannot act on; its text is the one line sent back to the client."""
+
+
+def phi(X: np.ndarray, features: list[str]) -> np.ndarray:
+    """The chosen input features (the course's φ) of points X (n, 2), as columns."""
+    x1, x2 = X[:, 0], X[:, 1]
+    columns = {"x1": x1, "x2": x2, "x1sq": x1 ** 2, "x2sq": x2 ** 2, "x1x2": x1 * x2,
+               "sinx1": np.sin(x1), "sinx2": np.sin(x2)}
+    return np.column_stack([columns[f] for f in features]).astype(np.float32)
+
+
+def plane(cells: int) -> np.ndarray:
+    """The centres of a cells × cells grid over the plane, row by row from the top (x2 = +6)."""
+    edge = datasets.DOMAIN * (1 - 1 / cells)
+    x1, x2 = np.meshgrid(np.linspace(-edge, edge, cells), np.linspace(edge, -edge, cells))
+    return np.column_stack([x1.ravel(), x2.ravel()])
+
+
+def to_uint8(values: np.ndarray, low: float, high: float) -> np.ndarray:
+    scaled = (values - low) / (high - low) if high > low else np.full_like(values, 0.5)
+    return np.round(np.clip(np.nan_to_num(scaled, nan=0.5), 0, 1) * 255).astype(np.uint8)
+
+
+class Session:
+    """The state behind one browser tab's "Learn a boundary"."""
+
+    def __init__(self, limits: Limits | None = None, **settings):
+        self.limits = limits or Limits()
+        self.settings = {**DEFAULTS, **check(settings, self.limits)}
+        self.csv: tuple[np.ndarray, np.ndarray] | None = None
+        self.playing = False
+        self._new_data()
+
+    # -- messages -------------------------------------------------------------------------------
+    def apply(self, message: dict) -> list[dict]:
+        """Act on one client message; return the replies it calls for. PlayError says what is wrong."""
+        kind = message.get("type") if isinstance(message, dict) else None
+        if kind == "set":
+            return self._set(message.get("settings"))
+        if kind in ("play", "pause"):
+            self.playing = kind == "play" and self.diverged is None
+            return []
+        if kind == "step":
+            self.playing = False
+            self.step()
+            return []
+        if kind == "reset":
+            self.playing = False
+            self._new_network()
+            return []
+        if kind == "csv":
+            return self._csv(message)
+        if kind == "compare":
+            from .compare import compare
+            return [compare(self.data, self.settings)]
+        raise PlayError(f"unknown message type {kind!r}; send one of: set, play, pause, step, "
+                        f"reset, csv, compare")
+
+    def _set(self, settings) -> list[dict]:
+        try:
+            changed = check(settings, self.limits)
+        except ValueError as exc:
+            raise PlayError(str(exc)) from None
+        if changed.get("dataset") == "csv" and self.csv is None:
+            raise PlayError("dataset csv: upload a CSV file first")
+        self.settings.update(changed)
+        if DATA_KEYS & changed.keys():
+            self._new_data()
+            return [self.points()]
+        if NETWORK_KEYS & changed.keys():
+            self._new_network()
+        elif changed.keys() & {"lr", "regularization", "reg_rate", "batch_size"} and self.diverged:
+            self.diverged = None  # a new learning rate (or penalty) deserves another try
+        return []
+
+    def _csv(self, message) -> list[dict]:
+        text = message.get("text")
+        if not isinstance(text, str):
+            raise PlayError("csv: send the file's text as \"text\"")
+        if len(text.encode("utf-8")) > self.limits.max_csv_bytes:
+            raise PlayError(f"csv: too large, the playground takes files up to {self.limits.max_csv_bytes:,} bytes")
+        try:
+            X, y, _ = datasets.read_csv(text, max_rows=self.limits.max_points,
+                                        label=message.get("label"), features=message.get("features"))
+            datasets.from_csv(X, y, self.settings["train_ratio"], self.settings["seed"])  # checks classes
+        except ValueError as exc:
+            raise PlayError(f"csv: {exc}") from None
+        self.csv = (X, y)
+        self.settings["dataset"] = "csv"
+        self._new_data()
+        return [self.points()]
+
+    # -- state ----------------------------------------------------------------------------------
+    def _new_data(self):
+        s = self.settings
+        if s["dataset"] == "csv":
+            self.data = datasets.from_csv(*self.csv, s["train_ratio"], s["seed"])
+        else:
+            self.data = datasets.make(s["dataset"], s["points"], s["noise"], s["train_ratio"], s["seed"])
+        self.classification = self.data.task == "classification"
+        y = np.concatenate([self.data.y_train, self.data.y_test]).astype(float)
+        self.y_range = (0.0, 1.0) if self.classification else (float(y.min()), float(y.max()))
+        self._new_network()
+
+    def _new_network(self):
+        """A fresh network for the current features, layers and activation (seeded: reproducible)."""
+        s = self.settings
+        features = s["features"]
+        self.X_train = torch.from_numpy(phi(self.data.X_train, features))
+        self.X_test = torch.from_numpy(phi(self.data.X_test, features))
+        self.y_train, self.y_test = (torch.tensor(y, dtype=torch.float32)[:, None]
+                                     for y in (self.data.y_train, self.data.y_test))
+        self.grid = torch.from_numpy(phi(plane(BOUNDARY), features))
+        self.thumb_grid = torch.from_numpy(phi(plane(THUMB), features))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(s["seed"])
+            activation = "identity" if s["activation"] == "linear" else s["activation"]
+            self.net = MLP((len(features),), 1, hidden=tuple(s["hidden"]), activation=activation)
+        for p in self.net.parameters():
+            if p.dim() > 1:  # L1 acts on weights, not biases, as in the course
+                p.register_hook(self._l1_gradient(p))
+        self.epoch = 0
+        self.diverged: str | None = None
+        self.loss_train, self.loss_test = self._losses()
+        self.reference = self.loss_train
+
+    def _l1_gradient(self, weight):
+        """Adds rate·sign(w), the gradient of rate·|w|, to the loss's gradient when L1 is chosen.
+
+        train() has weight_decay for L2 but no L1 term; a gradient hook adds it without a
+        second loop, and the loss shown stays the data's loss, as the course plots it.
+        """
+        def hook(grad):
+            s = self.settings
+            if s["regularization"] == "l1" and s["reg_rate"] > 0:
+                return grad + s["reg_rate"] * weight.detach().sign()
+            return None
+        return hook
+
+    # -- training -------------------------------------------------------------------------------
+    def step(self) -> None:
+        """One epoch of plain SGD with ladder's loop; stops for good when the loss diverges."""
+        if self.diverged:
+            return
+        s = self.settings
+        # SGD keeps no state between steps, so one train() call per epoch is the same descent
+        # as one long call, and a new learning rate takes effect at the next epoch.
+        train(self.net, self.X_train, self.y_train, loss="bce" if self.classification else "mse",
+              optimizer="sgd", lr=s["lr"], epochs=1, batch_size=s["batch_size"],
+              weight_decay=s["reg_rate"] if s["regularization"] == "l2" else 0.0, seed=self.epoch)
+        self.epoch += 1
+        self.loss_train, self.loss_test = self._losses()
+        worst = max(self.loss_train, self.loss_test)
+        if not math.isfinite(worst) or worst > EXPLODES * max(self.reference, 1e-3):
+            how = "became infinite or NaN" if not math.isfinite(worst) else (
+                f"exploded to {worst:.3g} from {self.reference:.3g}")
+            self.diverged = (f"Diverged at epoch {self.epoch}: the loss {how}. Training stopped; "
+                             f"try a lower learning rate (now {s['lr']:g}), then reset.")
+            self.playing = False
+
+    def _losses(self) -> tuple[float, float]:
+        loss = torch.nn.BCEWithLogitsLoss() if self.classification else torch.nn.MSELoss()
+        with torch.inference_mode():
+            return (loss(self.net(self.X_train), self.y_train).item(),
+                    loss(self.net(self.X_test), self.y_test).item())
+
+    # -- what the page draws --------------------------------------------------------------------
+    def frame(self) -> dict:
+        """Epoch, losses, the output over the plane and each unit's thumbnail, as uint8 grids."""
+        with torch.inference_mode():
+            out = self.net(self.grid)[:, 0]
+            hidden = self.net.hidden_activations(self.thumb_grid)
+        out = torch.sigmoid(out) if self.classification else out
+        units = [{"name": f, "layer": 0, "grid": to_uint8(c, c.min(), c.max()).reshape(THUMB, THUMB)}
+                 for f, c in zip(self.settings["features"], self.thumb_grid.numpy().T)]
+        for layer, h in enumerate(hidden, start=1):
+            for unit, column in enumerate(h.numpy().T, start=1):
+                units.append({"name": f"h{layer}.{unit}", "layer": layer,
+                              "grid": to_uint8(column, column.min(), column.max()).reshape(THUMB, THUMB)})
+        return {"type": "frame", "epoch": self.epoch, "loss_train": self.loss_train,
+                "loss_test": self.loss_test, "playing": self.playing, "diverged": self.diverged,
+                "boundary": to_uint8(out.numpy(), *self.y_range).reshape(BOUNDARY, BOUNDARY),
+                "units": units}
+
+    def points(self) -> dict:
+        """The data message: train and test points as [x1, x2, y] rows, and the task."""
+        d = self.data
+        rows = lambda X, y: np.column_stack([X, y]).round(4).tolist()  # noqa: E731
+        return {"type": "data", "dataset": self.settings["dataset"], "task": d.task, "domain": datasets.DOMAIN, "y_range": list(self.y_range),
+                "train": rows(d.X_train, d.y_train), "test": rows(d.X_test, d.y_test)}

@@ -1,0 +1,170 @@
+"""The playground in Debian's chromium, driven by Playwright against a real uvicorn server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory):
+    """A playground server on a free local port, with digit models trained briefly for the test."""
+    import uvicorn
+
+    from ladder.play.digit_service import DigitService
+    from ladder.play.digits import train_and_cache
+    from ladder.play.server import create_app
+
+    models = tmp_path_factory.mktemp("digit-models")
+    # A tenth of MNIST for one epoch: enough for a clear vertical stroke to read as 1.
+    train_and_cache(models, n_train=6000, epochs=1)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(DigitService(models)), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        assert thread.is_alive(), "the playground server did not start"
+        threading.Event().wait(0.05)
+    yield f"http://127.0.0.1:{port}/"
+    server.should_exit = True
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium to run the browser tests"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, url):
+    """A fresh tab on the playground whose first frame has arrived; it records every request."""
+    # bypass_csp lets Playwright evaluate its waits; the page's own script runs the same.
+    context = browser.new_context(viewport={"width": 1300, "height": 900}, bypass_csp=True)
+    context.set_default_timeout(0)  # no limit tuned to one machine: a busy CPU is only slower
+    page = context.new_page()
+    page.requests, page.problems = [], []
+    page.on("request", lambda r: page.requests.append(r.url))
+    page.on("pageerror", lambda e: page.problems.append(str(e)))
+    page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
+    page.goto(url)
+    page.wait_for_function("document.querySelector('[data-testid=loss-train]').textContent !== '–'")
+    yield page
+    context.close()
+
+
+def by(page, testid):
+    return page.get_by_test_id(testid)
+
+
+def epoch(page) -> int:
+    return int(by(page, "epoch").text_content())
+
+
+def steps(page, n: int) -> None:
+    start = epoch(page)
+    for _ in range(n):
+        by(page, "step").click()
+    page.wait_for_function(f"Number(document.querySelector('[data-testid=epoch]').textContent) === {start + n}")
+
+
+def test_the_page_loads_and_nothing_leaves_the_machine(page, url):
+    assert page.requests and all(r.startswith((url, "data:")) for r in page.requests), page.requests
+    assert page.problems == []
+    for testid in ["play", "pause", "step", "reset", "boundary", "feature-x1sq", "hidden-add", "hidden-remove",
+                   "dataset", "csv-upload", "digit-canvas", "digit-clear", "pred-cnn", "status"]:
+        assert by(page, testid).count() == 1, testid
+
+
+def test_play_makes_the_epoch_rise_and_the_boundary_change(page):
+    before = by(page, "boundary").evaluate("c => c.toDataURL()")
+    by(page, "play").click()
+    page.wait_for_function("Number(document.querySelector('[data-testid=epoch]').textContent) > 5")
+    by(page, "pause").click()
+    assert by(page, "boundary").evaluate("c => c.toDataURL()") != before
+
+
+def test_squares_beat_the_raw_inputs_on_circles_without_a_hidden_layer(page):
+    by(page, "dataset").select_option("circles")
+    by(page, "hidden-remove").click()
+    by(page, "hidden-remove").click()
+    steps(page, 30)
+    raw = float(by(page, "loss-test").text_content())
+    for testid in ["feature-x1sq", "feature-x2sq", "feature-x1", "feature-x2"]:
+        by(page, testid).click()
+    page.wait_for_function("document.querySelector('[data-testid=epoch]').textContent === '0'")
+    steps(page, 30)
+    assert float(by(page, "loss-test").text_content()) < raw - 0.2
+
+
+def test_the_link_reproduces_the_set_up(page):
+    by(page, "dataset").select_option("spirals")
+    by(page, "hidden-add").click()
+    by(page, "feature-sinx1").click()
+    other = page.context.new_page()  # the same context: bypass_csp, as for every page here
+    other.goto(page.url)
+    other.wait_for_function("document.querySelector('[data-testid=dataset]').value === 'spirals'")
+    assert other.get_by_test_id("feature-sinx1").is_checked()
+    assert other.locator("#layers .layer").count() == 3
+    other.close()
+
+
+def test_a_vertical_stroke_reads_as_a_one(page):
+    page.get_by_role("button", name="Draw a digit").click()
+    page.wait_for_function("document.querySelectorAll('#templates canvas').length === 10")
+    by(page, "digit-canvas").scroll_into_view_if_needed()
+    box = by(page, "digit-canvas").bounding_box()
+    x = box["x"] + box["width"] / 2
+    page.mouse.move(x, box["y"] + box["height"] * 0.15)
+    page.mouse.down()
+    page.mouse.move(x, box["y"] + box["height"] * 0.85, steps=12)
+    page.mouse.up()
+    page.wait_for_function("!digitBusy && !digitDirty && document.querySelector('[data-testid=pred-cnn]').textContent !== '–'")
+    assert by(page, "pred-cnn").text_content().startswith("1")
+    by(page, "digit-clear").click()
+    assert by(page, "pred-cnn").text_content() == "–"
+
+
+def test_an_uploaded_csv_trains(page, tmp_path):
+    rng = np.random.default_rng(0)
+    points = rng.uniform(-3, 3, (200, 2))
+    lines = ["width,height,label"] + [f"{a:.3f},{b:.3f},{int(a > b)}" for a, b in points]
+    path = tmp_path / "mine.csv"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    by(page, "csv-upload").set_input_files(str(path))
+    page.wait_for_function("document.querySelector('[data-testid=dataset]').value === 'csv'")
+    start = float(by(page, "loss-train").text_content())
+    steps(page, 5)
+    assert float(by(page, "loss-train").text_content()) < start
+
+
+def test_a_bad_csv_is_told_in_status(page, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("a,b,label\n1,2,x\n3,4,y\n", encoding="utf-8")
+    by(page, "csv-upload").set_input_files(str(path))
+    page.wait_for_function("document.querySelector('[data-testid=status]').textContent.includes('not numeric')")
+
+
+def test_a_learning_rate_of_10_on_spirals_shows_divergence(page):
+    by(page, "dataset").select_option("spirals")
+    page.locator("#lr").fill("10")
+    page.locator("#lr").dispatch_event("change")
+    by(page, "play").click()
+    page.wait_for_function("document.querySelector('[data-testid=status]').textContent.includes('Diverged')")
+    assert "lower learning rate" in by(page, "status").text_content()

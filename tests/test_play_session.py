@@ -1,0 +1,149 @@
+"""The playground's session logic, without a server or a browser."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ladder.play.session import BOUNDARY, THUMB, PlayError, Session, phi
+from ladder.play.settings import Limits
+
+
+def trained(epochs: int, **settings) -> Session:
+    session = Session(**settings)
+    for _ in range(epochs):
+        session.step()
+    return session
+
+
+def test_squared_features_let_a_network_without_hidden_layers_separate_circles():
+    raw = trained(30, dataset="circles", hidden=[], features=["x1", "x2"])
+    squares = trained(30, dataset="circles", hidden=[], features=["x1sq", "x2sq"])
+    assert squares.loss_test < raw.loss_test - 0.2
+    assert raw.loss_test > 0.6  # a line is no better than guessing on two rings
+
+
+def test_each_step_is_one_epoch_and_training_lowers_the_loss():
+    session = Session(dataset="gauss")
+    start = session.loss_train
+    for _ in range(5):
+        session.step()
+    assert session.epoch == 5
+    assert session.loss_train < start
+
+
+def test_a_frame_is_plain_numbers_and_uint8_grids():
+    session = trained(2, hidden=[3, 2], features=["x1", "x2", "x1x2"])
+    frame = session.frame()
+    assert frame["type"] == "frame" and frame["epoch"] == 2
+    assert isinstance(frame["loss_train"], float) and isinstance(frame["loss_test"], float)
+    assert frame["boundary"].shape == (BOUNDARY, BOUNDARY) and frame["boundary"].dtype == np.uint8
+    assert [u["name"] for u in frame["units"]] == ["x1", "x2", "x1x2", "h1.1", "h1.2", "h1.3", "h2.1", "h2.2"]
+    assert all(u["grid"].shape == (THUMB, THUMB) and u["grid"].dtype == np.uint8 for u in frame["units"])
+
+
+def test_the_boundary_changes_as_the_network_learns():
+    session = Session(dataset="circles", hidden=[4])
+    before = session.frame()["boundary"]
+    for _ in range(3):
+        session.step()
+    assert not np.array_equal(before, session.frame()["boundary"])
+
+
+def test_phi_computes_the_course_features():
+    X = np.array([[2.0, 3.0]])
+    np.testing.assert_allclose(phi(X, ["x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2"])[0],
+                               [2, 3, 4, 9, 6, np.sin(2), np.sin(3)], rtol=1e-6)
+
+
+def test_a_learning_rate_of_10_on_spirals_diverges_and_stops_training():
+    session = Session(dataset="spirals", lr=10)
+    session.apply({"type": "play"})
+    for _ in range(50):
+        session.step()
+        if session.diverged:
+            break
+    assert session.diverged and f"epoch {session.epoch}" in session.diverged
+    assert "lower learning rate" in session.diverged and not session.playing
+    epoch = session.epoch
+    session.step()
+    assert session.epoch == epoch  # stopped for good until something changes
+    session.apply({"type": "set", "settings": {"lr": 0.03}})
+    assert session.diverged is None
+
+
+def test_data_settings_make_new_data_and_network_settings_a_new_network():
+    session = trained(3)
+    assert session.apply({"type": "set", "settings": {"lr": 0.1}}) == [] and session.epoch == 3
+    session.apply({"type": "set", "settings": {"hidden": [2]}})
+    assert session.epoch == 0
+    replies = session.apply({"type": "set", "settings": {"points": 100, "train_ratio": 0.75}})
+    assert replies[0]["type"] == "data" and len(replies[0]["train"]) == 75 and len(replies[0]["test"]) == 25
+
+
+@pytest.mark.parametrize("message, words", [
+    ({"type": "set", "settings": {"nope": 1}}, "unknown setting 'nope'"),
+    ({"type": "set", "settings": {"lr": "fast"}}, "lr must be a number"),
+    ({"type": "set", "settings": {"points": 10**9}}, "points must be between"),
+    ({"type": "set", "settings": {"hidden": [4] * 7}}, "at most 6 layer"),
+    ({"type": "set", "settings": {"hidden": [65]}}, "between 1 and 64"),
+    ({"type": "set", "settings": {"features": []}}, "non-empty list"),
+    ({"type": "set", "settings": {"dataset": "csv"}}, "upload a CSV file first"),
+    ({"type": "set", "settings": ["lr"]}, "settings must be an object"),
+    ({"type": "launch"}, "unknown message type 'launch'"),
+    ("not an object", "unknown message type None"),
+])
+def test_a_bad_message_gets_one_clear_line_and_leaves_the_session_as_it_was(message, words):
+    session = trained(2)
+    with pytest.raises(PlayError, match=words):
+        session.apply(message)
+    assert session.epoch == 2 and session.settings["hidden"] == [4, 2]
+
+
+def test_l1_drives_weights_to_zero_harder_than_no_penalty():
+    def weights(**settings):
+        session = trained(20, dataset="gauss", hidden=[8], **settings)
+        return sum(p.abs().sum().item() for p in session.net.parameters() if p.dim() > 1)
+    assert weights(regularization="l1", reg_rate=0.03) < 0.8 * weights()
+
+
+CSV = "a,b,label\n" + "\n".join(f"{x},{y},{int(x * x + y * y < 1)}"
+                                 for x, y in np.random.default_rng(0).uniform(-2, 2, (200, 2)))
+
+
+def test_an_uploaded_csv_trains():
+    session = Session()
+    replies = session.apply({"type": "csv", "text": CSV})
+    assert replies[0]["type"] == "data" and replies[0]["task"] == "classification"
+    assert session.settings["dataset"] == "csv"
+    start = session.loss_train
+    for _ in range(5):
+        session.step()
+    assert session.epoch == 5 and session.loss_train < start
+
+
+def test_a_csv_with_a_numeric_target_is_a_regression():
+    text = "x,y,z\n" + "\n".join(f"{i},{i % 7},{i * 0.37}" for i in range(50))
+    assert Session().apply({"type": "csv", "text": text})[0]["task"] == "regression"
+
+
+@pytest.mark.parametrize("text, words", [
+    ("a,b,label\n1,2,0\nx,3,1\n", "not numeric"),
+    ("a,b,label\n1,2,0\nnan,3,1\n", "NaN"),
+    ("a,b,label\n1,2,0\n3,3,0\n5,1,0\n", "1 class"),
+    ("a,b\n1,2\n3,4\n", "two feature columns and a label column"),
+    ("a,b,label\n", "no data rows"),
+    ("a,b,label\n" + "1,2,0\n" * 3000, "too large"),
+])
+def test_a_bad_csv_says_what_is_wrong(text, words):
+    session = Session(limits=Limits(max_points=2000, max_csv_bytes=20_000))
+    with pytest.raises(PlayError, match=words):
+        session.apply({"type": "csv", "text": text})
+    assert session.settings["dataset"] == "circles"
+
+
+def test_the_comparison_checks_the_course_claim_on_circles():
+    reply = Session(dataset="circles", features=["x1sq", "x2sq"]).apply({"type": "compare"})[0]
+    scores = {row["model"]: row["score"] for row in reply["rows"]}
+    assert scores["raw"] < 0.65 and scores["phi"] > 0.9 and scores["mlp"] > 0.9
+    assert all(claim["holds"] for claim in reply["claims"])
