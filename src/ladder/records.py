@@ -64,8 +64,8 @@ def rung_record(spec, rung, seeds: list[int], runs: list) -> dict:
     notes = list(dict.fromkeys(note for r in done for note in r.notes))
     if notes:
         record["notes"] = notes
-    if runs[0].layers:
-        record["layers"] = runs[0].layers
+    if done and done[0].layers:
+        record["layers"] = done[0].layers
     if history:
         record["history"] = history
     return record

@@ -12,7 +12,7 @@ import typer
 
 from ..errors import LadderError
 from ..progress import ProgressListener, bars
-from . import app, console, user_errors
+from . import app, console, errors, escape, user_errors
 
 
 RUN_EXAMPLES = """\b
