@@ -39,7 +39,8 @@ check = "bad.test_accuracy < logreg.test_accuracy"
 def ray_instance():
     """One real local Ray for the module: loopback only, no dashboard, a small object store."""
     os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # read when ray is imported
-    ray = pytest.importorskip("ray")
+    import ray  # the test extras install it (make test installs '.[test,ray]'): never skipped
+
     ray.init(address="local", num_cpus=2, include_dashboard=False, object_store_memory=100 * 2**20,
              log_to_driver=False, configure_logging=False)
     yield ray
@@ -147,7 +148,6 @@ def test_a_bad_backend_option_is_one_line_exit_2(invoke, tiny_toml, args, messag
 
 
 def test_an_address_where_nothing_answers_is_one_line_exit_2(invoke, tiny_toml, monkeypatch):
-    pytest.importorskip("ray")
     import socket
 
     with socket.socket() as closed:  # a port that was free a moment ago: nothing listens there
