@@ -12,7 +12,8 @@ $(BIN)/ladder: pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	# The CPU wheel first: a bare `torch` requirement would pull several GB of CUDA.
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e '.[test]'
+	# Ray is an optional extra of ladder; the tests start a real local instance, so they need it.
+	$(BIN)/python -m pip install -q -e '.[test,ray]'
 	touch $@
 
 run: $(BIN)/ladder
@@ -22,7 +23,7 @@ test: $(BIN)/ladder
 	$(BIN)/python -m pytest -q
 
 # Every benchmark runs even when one before it fails; make exits non-zero if any failed.
-BENCHMARKS := bench_loop bench_toys bench_mnist bench_full bench_report bench_contention bench_play
+BENCHMARKS := bench_loop bench_toys bench_mnist bench_full bench_report bench_contention bench_scale bench_play
 
 bench: $(BIN)/ladder
 	$(BIN)/python -m pip install -q -e '.[bench]'

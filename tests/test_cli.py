@@ -315,7 +315,8 @@ def test_plain_ladder_run_is_the_progression(invoke, monkeypatch):
             self.record = {"name": spec.name, "title": spec.title, "task": spec.task, "rungs": [],
                            "claims": [], "dataset": {"name": spec.dataset.name, "n_train": 1, "n_test": 1}}
 
-    def fake(specs, seeds, device, listener, datasets=None, jobs=1, threads=None):
+    def fake(specs, seeds, device, listener, datasets=None, jobs=1, threads=None, backend="local",
+             address=None):
         names.extend(spec.name for spec in specs)
         return [Ran(spec) for spec in specs]
     monkeypatch.setattr(ladder.runner, "run_experiments", fake)

@@ -266,3 +266,13 @@ def test_leaving_out_zero_grad_is_a_bad_loop_not_a_divergence():
     model = TorchRegressor(module="linear", epochs=200, optimizer="sgd", lr=0.01, zero_grad=False,
                            random_state=0).fit(line.X_train, line.y_train)
     assert len(model.history_["loss"]) == 200
+
+
+def test_a_perfect_fit_wobbling_near_zero_is_not_a_divergence():
+    import numpy as np
+
+    from ladder.estimators import TorchRegressor
+
+    X, y = np.array([[0.5, -1.0]]), np.array([2.0])  # one sample: the loss can reach ~0
+    model = TorchRegressor(module="mlp", hidden=(8,), epochs=100, lr=0.01, random_state=0).fit(X, y)
+    assert len(model.history_["loss"]) == 100

@@ -2,18 +2,24 @@
 
 The runner builds the tasks and assembles the records; a backend only executes. `serial` runs
 them one after another in this process (the progress bar follows every epoch); `local` runs them
-in worker processes, each task with its share of the compute budget (the bar follows tasks).
+in worker processes, each task with its share of the compute budget (the bar follows tasks);
+`ray` runs them as Ray tasks on a local instance or a cluster (see ladder.ray_backend).
 Same tasks, same numbers, whichever backend: every task seeds itself.
+
+A task that raises, or whose worker dies, comes back as `Failed(reason)` and the others go on;
+only a LadderError (a mistake in the user's input, the same for every task) stops the run.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Iterator
 
 from . import budget
+from .errors import LadderError
 
 
 @dataclass(frozen=True)
@@ -25,14 +31,43 @@ class Task:
     probes: object = None  # the experiment's ProbeSpec, if it has one
 
 
-def run_serial(tasks: list[Task], datasets: list, device: str, listener) -> Iterator[tuple[Task, object]]:
-    """Each task in turn, in this process; yields (task, RungRun) as each finishes."""
+@dataclass(frozen=True)
+class Failed:
+    """What a task that produced no record left instead: why."""
+    reason: str
+
+
+def describe(exc: BaseException) -> str:
+    """An exception as one line: its type and the first line of its message."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
+def attempt(task: Task, dataset, device: str, listener=None):
+    """run_rung for one task: its RungRun, or Failed(reason) when fitting or scoring raised."""
     from .runner import run_rung
 
+    try:
+        return run_rung(task.rung, dataset, task.seed, device, listener, task.probes)
+    except LadderError:
+        raise
+    except Exception as exc:  # a failed rung × seed is a result to report, not a reason to stop
+        return Failed(describe(exc))
+
+
+def report(listener, task: Task, result) -> tuple[Task, object]:
+    """Tell the listener that a task ran elsewhere has finished (the bar follows completions)."""
+    listener.rung_started(task.rung.name, task.seed, None)
+    listener.rung_done(task.rung.name, task.seed, result)
+    return task, result
+
+
+def run_serial(tasks: list[Task], datasets: list, device: str, listener) -> Iterator[tuple[Task, object]]:
+    """Each task in turn, in this process; yields (task, RungRun or Failed) as each finishes."""
     for task in tasks:
         epochs = task.rung.train.epochs if task.rung.train else None
         listener.rung_started(task.rung.name, task.seed, epochs)
-        result = run_rung(task.rung, datasets[task.experiment], task.seed, device, listener, task.probes)
+        result = attempt(task, datasets[task.experiment], device, listener)
         listener.rung_done(task.rung.name, task.seed, result)
         yield task, result
 
@@ -49,9 +84,7 @@ def _start_worker(datasets: list, threads: int) -> None:
 
 
 def _run_task(task: Task, device: str):
-    from .runner import run_rung
-
-    return run_rung(task.rung, _worker_datasets[task.experiment], task.seed, device, probes=task.probes)
+    return attempt(task, _worker_datasets[task.experiment], device)
 
 
 def _context():
@@ -66,12 +99,19 @@ def _context():
     return multiprocessing.get_context("spawn")
 
 
-def run_local(tasks: list[Task], datasets: list, device: str, listener, jobs: int,
-              threads: int) -> Iterator[tuple[Task, object]]:
-    """Tasks in `jobs` worker processes with `threads` threads each; yields (task, RungRun) as each ends.
+def _outcome(future):
+    """A finished future's result; a pool broken by a dead worker comes back as the exception."""
+    try:
+        return future.result()
+    except (BrokenProcessPool, LadderError):
+        raise
+    except Exception as exc:  # the record could not be sent back (pickling), say
+        return Failed(describe(exc))
 
-    On Ctrl-C or an error the pending tasks are cancelled and the workers stopped.
-    """
+
+def _in_pool(tasks: list[Task], datasets: list, device: str, jobs: int,
+             threads: int) -> Iterator[tuple[Task, object]]:
+    """(task, result) as each ends in a pool of `jobs` workers; (task, BrokenProcessPool) if one died."""
     with ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=_start_worker,
                              initargs=(datasets, threads)) as pool:
         pending = {pool.submit(_run_task, task, device): task for task in tasks}
@@ -80,10 +120,10 @@ def run_local(tasks: list[Task], datasets: list, device: str, listener, jobs: in
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     task = pending.pop(future)
-                    result = future.result()
-                    listener.rung_started(task.rung.name, task.seed, None)
-                    listener.rung_done(task.rung.name, task.seed, result)
-                    yield task, result
+                    try:
+                        yield task, _outcome(future)
+                    except BrokenProcessPool as exc:
+                        yield task, exc
         except BaseException:
             for future in pending:
                 future.cancel()
@@ -91,13 +131,58 @@ def run_local(tasks: list[Task], datasets: list, device: str, listener, jobs: in
             raise
 
 
-BACKENDS = ("serial", "local")
+def run_local(tasks: list[Task], datasets: list, device: str, listener, jobs: int,
+              threads: int) -> Iterator[tuple[Task, object]]:
+    """Tasks in `jobs` worker processes with `threads` threads each; yields (task, result) as each ends.
+
+    A worker that dies breaks the whole pool without saying which task it ran, so the unfinished
+    tasks run again in a pool of one worker, in order: when that one breaks, the task it was
+    running is the culprit and is marked failed; the rest go on. On Ctrl-C the pending tasks
+    are cancelled and the workers stopped.
+    """
+    left = list(tasks)
+    while left:
+        unfinished = []
+        for task, result in _in_pool(left, datasets, device, jobs, threads):
+            if isinstance(result, BrokenProcessPool):
+                unfinished.append(task)
+            else:
+                yield report(listener, task, result)
+        unfinished.sort(key=left.index)
+        if unfinished and jobs == 1:
+            yield report(listener, unfinished[0], Failed("its worker process died (killed, or out of memory)"))
+            unfinished = unfinished[1:]
+        left, jobs = unfinished, 1
+
+
+BACKENDS = ("serial", "local", "ray")
+
+
+def check_backend(backend: str, address: str | None) -> None:
+    """A LadderError for an unknown backend, an address without ray, or ray asked for and not installed."""
+    if backend not in BACKENDS:
+        raise LadderError(f"--backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+    if address is not None and backend != "ray":
+        raise LadderError(f"--address {address}: only the ray backend joins a cluster; add --backend ray")
+    if backend == "ray":
+        from .ray_backend import import_ray
+
+        import_ray(loopback=address is None)
 
 
 def execute(tasks: list[Task], datasets: list, device: str, listener, jobs: int = 1,
-            threads: int | None = None) -> Iterator[tuple[Task, object]]:
-    """Run `tasks` with `jobs` parallel workers (1: serially, in this process)."""
-    if jobs <= 1 or len(tasks) <= 1:
+            threads: int | None = None, backend: str = "local",
+            address: str | None = None) -> Iterator[tuple[Task, object]]:
+    """Run `tasks` on `backend`; `local` with `jobs` <= 1 runs serially, in this process.
+
+    `ray` runs every task with `threads` CPUs on the cluster at `address`, or on a local
+    instance of `jobs` × `threads` CPUs started for the run.
+    """
+    if backend == "ray":
+        from .ray_backend import run_ray
+
+        yield from run_ray(tasks, datasets, device, listener, threads or 1, address, jobs)
+    elif backend == "serial" or jobs <= 1 or len(tasks) <= 1:
         yield from run_serial(tasks, datasets, device, listener)
     else:
         yield from run_local(tasks, datasets, device, listener, jobs, threads or 1)

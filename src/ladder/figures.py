@@ -74,6 +74,8 @@ def experiment_figures(run) -> Iterator[FigureJob]:
         yield "fits", "Fitted curves", lambda: plots.regression_fits(models, ds, r2)
     if _has_history(record):
         yield "training", _training_title(record), lambda: plots.training_curves(record)
+    if any(r.get("sweep") for r in record["rungs"]):
+        yield "sweep", "The sweep, with the spread over seeds", lambda: plots.sweep_errorbars(record)
     name, mlp = _first(run, MLP)
     if mlp is not None and ds.n_features == 2:
         n_hidden = sum(not isinstance(layer, nn.Linear) for layer in _module(mlp, MLP).layers)

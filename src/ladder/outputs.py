@@ -123,7 +123,7 @@ def save_torch_models(runs, folder: Path) -> list[Path]:
     saved = []
     for run in runs:
         for rung in run.record["rungs"]:
-            model = final_step(run.models[rung["name"]])
+            model = final_step(run.models.get(rung["name"]))  # None: every seed of the rung failed
             module = getattr(model, "module_", None)
             if module is None:
                 continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import claims
+from .backends import Failed
 from .errors import LadderError
 from .metrics import value_of
 
@@ -33,19 +34,25 @@ def rung_record(spec, rung, seeds: list[int], runs: list) -> dict:
     """One rung's record: metrics as mean ± std over seeds, per-epoch history per seed, and its status.
 
     A rung is "diverged" when any seed's loss became non-finite or exploded: the record names
-    the first such seed, the epoch and the reason.
+    the first such seed, the epoch and the reason. It is "failed" when a seed's task raised or its
+    worker died (a `Failed` in place of its run): the first such seed and reason, and `failures`
+    lists every one.
     """
-    keys = dict.fromkeys(key for r in runs for key in r.metrics)
-    metrics = {key: _summary([r.metrics.get(key) for r in runs]) for key in keys}
-    history = {key: [r.history.get(key, []) for r in runs] for key in runs[0].history}
+    done = [r for r in runs if not isinstance(r, Failed)]
+    keys = dict.fromkeys(key for r in done for key in r.metrics)
+    metrics = {key: _summary([getattr(r, "metrics", {}).get(key) for r in runs]) for key in keys}
+    history = {key: [r.history.get(key, []) for r in done] for key in (done[0].history if done else {})}
     record = {"name": rung.name, "backend": spec.backend(rung), "model": rung.model.model_dump(),
-              "status": "ok", "n_features": runs[0].n_features,
-              "n_params": runs[0].n_params, "metrics": metrics,
-              "fit_seconds": _summary([r.fit_seconds for r in runs])}
-    diverged = [(seed, r.diverged) for seed, r in zip(seeds, runs) if r.diverged]
+              "status": "ok", "n_features": done[0].n_features if done else None,
+              "n_params": done[0].n_params if done else None, "metrics": metrics,
+              "fit_seconds": _summary([getattr(r, "fit_seconds", None) for r in runs])}
+    diverged = [(seed, r.diverged) for seed, r in zip(seeds, runs) if not isinstance(r, Failed) and r.diverged]
     if diverged:
         seed, first = diverged[0]
         record.update(status="diverged", seed=seed, epoch=first["epoch"], reason=first["reason"])
+    failures = [{"seed": seed, "reason": r.reason} for seed, r in zip(seeds, runs) if isinstance(r, Failed)]
+    if failures:  # the task raised, or its worker died: this seed has no numbers at all
+        record.update(status="failed", seed=failures[0]["seed"], reason=failures[0]["reason"], failures=failures)
     if rung.features is not None:
         record["features"] = rung.features.model_dump()
     if rung.same_as:
@@ -54,11 +61,11 @@ def rung_record(spec, rung, seeds: list[int], runs: list) -> dict:
         record["augmented"] = rung.train.augment.model_dump()
     if rung.swept:
         record["sweep"] = rung.swept
-    notes = list(dict.fromkeys(note for r in runs for note in r.notes))
+    notes = list(dict.fromkeys(note for r in done for note in r.notes))
     if notes:
         record["notes"] = notes
-    if runs[0].layers:
-        record["layers"] = runs[0].layers
+    if done and done[0].layers:
+        record["layers"] = done[0].layers
     if history:
         record["history"] = history
     return record

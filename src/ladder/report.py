@@ -119,8 +119,9 @@ def _experiment(experiment: dict, load: FigureLoader) -> dict:
         on = f"the first {probes['n_test']:,} test images" if probes.get("n_test") else "every test image"
         notes.insert(0, f"Moved digits: →N px is shifted N pixels to the right, ↻N° turned N degrees; "
                         f"scored on {on}.")
-    notes += [f"{r['name']} {r['status']} at epoch {r.get('epoch')} (seed {r.get('seed')}): {r.get('reason')}"
-              for r in rungs if r.get("status", "ok") != "ok"]
+    notes += [f"{r['name']} {r['status']}{f' at epoch {e}' if (e := r.get('epoch')) else ''} "
+              f"(seed {r.get('seed')}): {r.get('reason')}" for r in rungs if r.get("status", "ok") != "ok"]
+
     return {
         "name": experiment["name"],
         "title": experiment.get("title") or experiment["name"],

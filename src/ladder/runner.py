@@ -173,12 +173,15 @@ def run_experiment(spec: ExperimentSpec, seeds: list[int], device: str = "auto",
 
 def run_experiments(specs: list[ExperimentSpec], seeds: list[int], device: str = "auto",
                     listener: Listener | None = None, datasets: list | None = None,
-                    jobs: int = 1, threads: int | None = None) -> list[ExperimentRun]:
+                    jobs: int = 1, threads: int | None = None, backend: str = "local",
+                    address: str | None = None) -> list[ExperimentRun]:
     """Every rung × seed of every experiment as one list of tasks, run by a backend, then assembled.
 
-    `jobs` > 1 runs the tasks in that many worker processes with `threads` threads each. A rung
-    that is the same as a rung fitted in this run (`same_as`) is not trained again: that model
-    is scored on this experiment's probes.
+    `jobs` > 1 runs the tasks in that many worker processes with `threads` threads each;
+    `backend` "ray" runs them on Ray (a local instance, or the cluster at `address`). A task that
+    fails marks its rung failed (ladder.records); the other tasks go on.
+    A rung that is the same as a rung fitted in this run (`same_as`) is not trained again: that
+    model is scored on this experiment's probes.
     """
     listener = listener or Listener()
     datasets = datasets if datasets is not None else load_datasets(specs)
@@ -188,7 +191,7 @@ def run_experiments(specs: list[ExperimentSpec], seeds: list[int], device: str =
     for i, (spec, dataset) in enumerate(zip(specs, datasets)):
         listener.experiment_started(spec, dataset, sum(t.experiment == i for t in tasks))
     results = {(t.experiment, t.rung.name, t.seed): run
-               for t, run in backends.execute(tasks, datasets, device, listener, jobs, threads)}
+               for t, run in backends.execute(tasks, datasets, device, listener, jobs, threads, backend, address)}
     for (i, name), (j, original) in reused.items():
         for seed in seeds:
             results[i, name, seed] = _score_again(results[j, original, seed], specs[j].name, original,
@@ -212,6 +215,8 @@ def _reused(specs: list[ExperimentSpec]) -> dict[tuple[int, str], tuple[int, str
 
 def _score_again(run: RungRun, experiment: str, rung: str, dataset, probes) -> RungRun:
     """The run of the rung fitted in `experiment`, its model also scored on `probes`."""
+    if isinstance(run, backends.Failed):
+        return run
     metrics = dict(run.metrics)
     if probes is not None and not run.diverged:
         with budget.threads(budget.threads_for()):
@@ -222,9 +227,11 @@ def _score_again(run: RungRun, experiment: str, rung: str, dataset, probes) -> R
 
 def _assemble(spec: ExperimentSpec, dataset, seeds: list[int],
               runs_by_rung: list[list[RungRun]]) -> ExperimentRun:
-    """The experiment's record and its first seed's models, from each rung's runs (one per seed)."""
-    models = {rung.name: runs[0].estimator for rung, runs in zip(spec.rungs, runs_by_rung)}
-    predictions = {rung.name: runs[0].test_predictions for rung, runs in zip(spec.rungs, runs_by_rung)}
+    """The experiment's record and its first finished seed's models, from each rung's runs (one per seed)."""
+    first = {rung.name: done[0] for rung, runs in zip(spec.rungs, runs_by_rung)
+             if (done := [r for r in runs if isinstance(r, RungRun)])}  # a rung none finished has no model
+    models = {name: run.estimator for name, run in first.items()}
+    predictions = {name: run.test_predictions for name, run in first.items()}
     return ExperimentRun(experiment_record(spec, dataset, seeds, runs_by_rung), models, dataset, predictions)
 
 

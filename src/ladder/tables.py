@@ -49,7 +49,8 @@ def results_table(experiment: dict) -> Table | Group:
     table.add_column("fit s", justify="right", no_wrap=True)
     for rung in experiment["rungs"]:
         params = "–" if rung["n_params"] is None else f"{rung['n_params']:,}"
-        table.add_row(Text(rung["name"]), rung["backend"], f"{rung['n_features']:,}", params,
+        table.add_row(Text(rung["name"]), rung["backend"], "–" if rung["n_features"] is None else f"{rung['n_features']:,}",
+                      params,
                       *_cells(rung, [key for key, _ in shown]), _fmt(rung["fit_seconds"], 2))
     return Group(table, _probe_table(experiment)) if experiment.get("probes") else table
 
@@ -86,10 +87,12 @@ def claims_summary(experiment: dict) -> Group:
     for rung in experiment["rungs"]:
         for note in rung.get("notes", []):
             lines.append(Text(f" note ({rung['name']}): {note}", style="dim"))
-        if rung.get("status", "ok") != "ok":
+        if rung.get("status", "ok") == "diverged":
             lines.append(Text(f" {rung['name']} {rung['status']} at epoch {rung.get('epoch')} "
                               f"(seed {rung.get('seed')}): {rung.get('reason')}; try a lower learning rate",
                               style="red"))
+        elif rung.get("status", "ok") == "failed":  # each failed seed is listed after the tables
+            lines.append(Text(f" {rung['name']} failed (seed {rung['seed']}): {rung['reason']}", style="red"))
     for claim in experiment["claims"]:
         line = Text(" ")
         line.append("✓" if claim["holds"] else "✗", style="green" if claim["holds"] else "red")

@@ -20,9 +20,11 @@ OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
 
 EpochCallback = Callable[[int, dict, nn.Module], None]
 
-#: A loss this many times its lowest value so far has exploded (measured: a learning rate too
-#: large by 10× or more multiplies the loss by 10⁵ or more within a few epochs; a healthy run, or
-#: the course's loop without zero_grad, stays within 10² of its best).
+#: A loss this many times the first epoch's has exploded (measured: a learning rate too large by
+#: 10× or more multiplies the loss by 10⁵ or more within a few epochs; a healthy run, or the
+#: course's loop without zero_grad, stays below its first epoch's loss or within 10² of it). The
+#: first epoch, not the best: a model that fits its data exactly has a best loss near 0, and
+#: rounding noise around 0 is no explosion.
 EXPLODED = 1e4
 
 
@@ -38,11 +40,11 @@ class Diverged(ArithmeticError):
 def check_divergence(epoch: int, history: dict[str, list[float]]) -> None:
     """Raise Diverged when this epoch's mean loss is not finite or has exploded."""
     losses = history["loss"]
-    loss, best = losses[-1], min(losses)
+    loss, first = losses[-1], losses[0]
     if not math.isfinite(loss):
         raise Diverged(epoch, f"the loss became {loss}", history)
-    if loss > EXPLODED * max(best, 1e-12):
-        raise Diverged(epoch, f"the loss exploded to {loss:.3g} from {best:.3g}", history)
+    if loss > EXPLODED * max(first, 1e-12):
+        raise Diverged(epoch, f"the loss exploded to {loss:.3g} from {first:.3g}", history)
 
 
 def make_optimizer(name: str, model: nn.Module, lr: float, weight_decay: float,

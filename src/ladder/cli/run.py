@@ -12,7 +12,7 @@ import typer
 
 from ..errors import LadderError
 from ..progress import ProgressListener, bars
-from . import app, console, user_errors
+from . import app, console, errors, escape, user_errors
 
 
 RUN_EXAMPLES = """\b
@@ -20,6 +20,7 @@ Examples:
   ladder run                                  # the whole progression
   ladder run circles sine --seeds 3 --out runs/demo
   ladder run my_ladder.toml --strict          # your own experiment file
+  ladder run noisy-circles --seeds 20 --backend ray   # on Ray: a local instance, or --address
 """
 
 
@@ -34,32 +35,39 @@ def run(
         help="Folder for results.json, the figures, the trained PyTorch weights and report.html.")] = None,
     figures: Annotated[bool, typer.Option(help="With --out, draw the figures and write the HTML report.")] = True,
     device: Annotated[str, typer.Option(help="auto (cuda, then mps, then cpu), cpu, cuda or mps.")] = "auto",
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when a claim fails.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when a claim or a task fails.")] = False,
     jobs: Annotated[str, typer.Option(
         help="Rung × seed tasks run in parallel worker processes: a number, or auto (one per "
              "free core when there are more tasks than cores).")] = "auto",
     threads: Annotated[Optional[int], typer.Option(
         help="CPU threads per task (overrides ladder's choice and $LADDER_THREADS): by default one "
              "for small models and scikit-learn, the free cores for CNNs.", show_default=False)] = None,
+    backend: Annotated[str, typer.Option(
+        help="Where rung × seed tasks run: serial (this process), local (worker processes) or ray.")] = "local",
+    address: Annotated[Optional[str], typer.Option(
+        help="With --backend ray, the cluster to join: auto or ray://HOST:PORT; by default a local "
+             "Ray is started for the run.", show_default=False)] = None,
 ):
     """Run experiments, print a table per experiment and check each claim (✓ holds, ✗ fails)."""
     # Over 40 lines only by its option declarations above; the body is the run, step by step.
-    from .. import budget
+    from .. import backends, budget
     from .. import experiments as exp
     from ..outputs import prepare_out_dir, write_run
     from ..results import document
     from ..runner import load_datasets, run_experiments
 
     resolved = _check_run_options(device, seeds, jobs, threads)
+    backends.check_backend(backend, address)
     specs = [exp.resolve(name) for name in (experiments or exp.PROGRESSION)]  # all checked before any run
     out_dir = prepare_out_dir(out) if out else None
     seed_list = list(range(seeds))
     date = datetime.now(timezone.utc).isoformat(timespec="seconds")
     started = time.perf_counter()
     datasets = load_datasets(specs)  # a bad dataset parameter fails before any training
-    n_jobs, per_job = _plan(specs, datasets, seeds, jobs)
+    n_jobs, per_job = _plan(specs, datasets, seeds, jobs, backend)
     with bars(console) as progress, budget.budget(per_job):
-        runs = run_experiments(specs, seed_list, device, ProgressListener(progress), datasets, n_jobs, per_job)
+        runs = run_experiments(specs, seed_list, device, ProgressListener(progress), datasets, n_jobs, per_job,
+                               backend, address)
     records = [r.record for r in runs]
     _print_records(records)
     results = document(records, seeds=seed_list, device=resolved.type, date=date,
@@ -76,9 +84,13 @@ def run(
             console.print(f"report:  {out_dir / 'report.html'}")
     failed = sum(not c["holds"] for r in records for c in r["claims"])
     n_claims = sum(len(r["claims"]) for r in records)
+    broken = [f"{r['name']}/{rung['name']} seed {f['seed']}: {f['reason']}"
+              for r in records for rung in r["rungs"] for f in rung.get("failures", [])]
+    for line in broken:
+        errors.print(f"[bold red]failed:[/] {escape(line)}", highlight=False, soft_wrap=True)
     console.print(f"{n_claims - failed}/{n_claims} claims hold · {time.perf_counter() - started:.1f} s "
                   f"on {resolved.type}")
-    if strict and failed:
+    if strict and (failed or broken):
         raise typer.Exit(1)
 
 
@@ -107,14 +119,16 @@ def _check_run_options(device: str, seeds: int, jobs: str, threads: int | None):
     return resolved
 
 
-def _plan(specs, datasets, seeds: int, jobs: str) -> tuple[int, int]:
+def _plan(specs, datasets, seeds: int, jobs: str, backend: str) -> tuple[int, int]:
     """(worker processes, threads each): the run's budget is the cores other programs leave free."""
     from .. import budget
     from ..runner import training_work
 
     n_tasks = sum(len(spec.rungs) for spec in specs) * seeds
     work = sum(training_work(spec, dataset) for spec, dataset in zip(specs, datasets)) * seeds
-    return budget.plan(n_tasks, jobs if jobs == "auto" else int(jobs), budget.idle_cores(), work)
+    # Ray's start-up is paid whatever the size of the run: there, "auto" always spreads the tasks.
+    jobs = 1 if backend == "serial" else jobs if jobs == "auto" else int(jobs)
+    return budget.plan(n_tasks, jobs, budget.idle_cores(), work if backend == "local" else float("inf"))
 
 
 def _print_records(records: list[dict]) -> None:

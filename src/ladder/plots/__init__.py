@@ -2,6 +2,7 @@
 matplotlib Figure (never shown, never saved: the caller decides where it goes).
 
 Toys: `dataset`, `decision_boundaries`, `regression_fits`, `hidden_units`.
+Sweeps: `sweep_errorbars`.
 Training: `training_curves`, `accuracy_per_epoch`, `final_accuracy_bars`, `full_picture`.
 Images: `sample_digits`, `linear_templates`, `cnn_filters`, `templates_vs_filters`,
 `cnn_activations`, `edge_maps`, `misclassified`, `confusion`, `projections`, `pca_decision_regions`
@@ -14,13 +15,15 @@ from .images import (cnn_activation_maps, cnn_activations, cnn_filter_weights, c
                      sample_digits, templates_vs_filters)
 from .moved import moved_digit, probe_curves, robustness_curves
 from .projections import PCARegions, Projection, pca_decision_regions, projections, tsne_embedding
+from .sweeps import sweep_errorbars
 from .toys import dataset, decision_boundaries, hidden_units, regression_fits, true_function
 from .training import (accuracy_per_epoch, best_rungs, final_accuracy_bars, full_picture, mean_curve,
                        rung_family, training_curves)
 
 __all__ = [
     "dataset", "decision_boundaries", "regression_fits", "hidden_units", "true_function",
-    "training_curves", "accuracy_per_epoch", "final_accuracy_bars", "full_picture", "best_rungs",
+    "sweep_errorbars", "training_curves", "accuracy_per_epoch", "final_accuracy_bars", "full_picture",
+    "best_rungs",
     "rung_family", "mean_curve",
     "sample_digits", "linear_templates", "linear_weights", "cnn_filters", "cnn_filter_weights",
     "templates_vs_filters", "cnn_activations", "cnn_activation_maps", "edge_maps",

@@ -1,0 +1,164 @@
+"""Backends: serial, worker processes and Ray give the same numbers; a failed task fails only its rung."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+from conftest import read_results
+
+from ladder import backends, experiments as exp
+from ladder.backends import Failed, Task
+from ladder.experiments.spec import Component, RungSpec
+from ladder.runner import Listener, RungRun, load_dataset, run_experiments
+
+SEEDS = [0, 1, 2]
+
+BROKEN = """
+name = "broken"
+title = "a rung that cannot be fitted"
+dataset = { name = "circles", n = 200, noise = 0.1, seed = 0, test_size = 0.25 }
+
+[[rungs]]
+name = "logreg"
+model = { kind = "logistic", backend = "sklearn" }
+
+[[rungs]]
+name = "bad"
+model = { kind = "logistic", backend = "sklearn", C = -1.0 }
+
+[[claims]]
+text = "the bad rung is worse"
+check = "bad.test_accuracy < logreg.test_accuracy"
+"""
+
+
+@pytest.fixture(scope="module")
+def ray_instance():
+    """One real local Ray for the module: loopback only, no dashboard, a small object store."""
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # read when ray is imported
+    import ray  # the test extras install it (make test installs '.[test,ray]'): never skipped
+
+    ray.init(address="local", num_cpus=2, include_dashboard=False, object_store_memory=100 * 2**20,
+             log_to_driver=False, configure_logging=False)
+    yield ray
+    ray.shutdown()
+
+
+def run_on(backend: str, specs, seeds=SEEDS):
+    jobs = 1 if backend == "serial" else 2
+    return [run.record for run in run_experiments(specs, seeds, "cpu", jobs=jobs, threads=1, backend=backend)]
+
+
+def numbers(records: list[dict]) -> dict:
+    """Every metric value of every seed of every rung, and each claim's verdict (timings left out)."""
+    values = {(r["name"], rung["name"], key): summary["values"]
+              for r in records for rung in r["rungs"] for key, summary in rung["metrics"].items()}
+    claims = {(r["name"], c["check"]): (c["holds"], c["value"]) for r in records for c in r["claims"]}
+    return {**values, **claims}
+
+
+def test_serial_local_and_ray_give_the_same_results_on_circles_and_sine(ray_instance):
+    specs = [exp.resolve("circles"), exp.resolve("sine")]
+    serial = numbers(run_on("serial", specs))
+    assert numbers(run_on("local", specs)) == serial
+    assert numbers(run_on("ray", specs)) == serial
+    assert any(key[2] == "final_loss" for key in serial if len(key) == 3)  # PyTorch rungs compared too
+
+
+def broken_spec():
+    """circles with one more rung that raises when fitted (scikit-learn refuses C = -1)."""
+    spec = exp.resolve("circles").model_copy(deep=True)
+    spec.rungs.append(RungSpec(name="bad", model=Component(kind="logistic", backend="sklearn", C=-1.0)))
+    return spec
+
+
+@pytest.mark.parametrize("backend", ["serial", "local", "ray"])
+def test_a_task_that_raises_marks_its_rung_failed_and_the_rest_complete(backend, request):
+    if backend == "ray":
+        request.getfixturevalue("ray_instance")
+    (record,) = run_on(backend, [broken_spec()], seeds=[0, 1])
+    rungs = {r["name"]: r for r in record["rungs"]}
+    bad = rungs.pop("bad")
+    assert bad["status"] == "failed" and bad["metrics"] == {}
+    assert [f["seed"] for f in bad["failures"]] == [0, 1]
+    assert all("InvalidParameterError" in f["reason"] and "'C'" in f["reason"] for f in bad["failures"])
+    for rung in rungs.values():
+        assert rung["status"] == "ok" and None not in rung["metrics"]["test_accuracy"]["values"]
+    assert all(c["holds"] for c in record["claims"])  # the circles claims do not name the bad rung
+
+
+class KillsItsWorker:
+    """A rung whose unpickling ends the process that receives it: a worker that dies mid-task."""
+    name = "killer"
+    train = None
+
+    def __reduce__(self):
+        return os._exit, (3,)
+
+
+@pytest.mark.parametrize("backend", ["local", "ray"])
+def test_a_worker_that_dies_fails_its_task_only(backend, request):
+    if backend == "ray":
+        request.getfixturevalue("ray_instance")
+    spec = exp.resolve("circles")
+    logreg = next(r for r in spec.rungs if r.model.kind == "logistic")
+    tasks = [Task(0, logreg, 0), Task(0, KillsItsWorker(), 0), Task(0, logreg, 1), Task(0, logreg, 2)]
+    done = backends.execute(tasks, [load_dataset(spec)], "cpu", Listener(), jobs=2, threads=1, backend=backend)
+    results = {id(task): result for task, result in done}
+    killed = results.pop(id(tasks[1]))
+    assert isinstance(killed, Failed) and "died" in killed.reason.lower()
+    assert len(results) == 3 and all(isinstance(r, RungRun) for r in results.values())
+
+
+def test_claims_on_a_failed_rung_fail_with_its_reason_and_strict_exits_1(invoke, write_toml, tmp_path):
+    out = tmp_path / "out"
+    result = invoke("run", write_toml(BROKEN), "--seeds", "2", "--strict", "--out", out,
+                    "--backend", "serial")
+    assert result.exit_code == 1, result.output
+    (experiment,) = read_results(out)["experiments"]
+    bad = experiment["rungs"][1]
+    assert bad["status"] == "failed" and bad["fit_seconds"]["values"] == [None, None]
+    (claim,) = experiment["claims"]
+    assert not claim["holds"] and "rung 'bad' failed" in claim["reason"]
+    assert "failed: broken/bad seed 0: InvalidParameterError" in result.stderr
+
+
+def test_without_strict_a_failed_task_still_exits_0(invoke, write_toml):
+    assert invoke("run", write_toml(BROKEN), "--backend", "serial").exit_code == 0
+
+
+def test_the_ray_backend_runs_from_the_cli(invoke, tiny_toml, tmp_path, ray_instance):
+    out = tmp_path / "out"
+    result = invoke("run", tiny_toml, "--seeds", "2", "--backend", "ray", "--out", out, "--no-figures")
+    assert result.exit_code == 0, result.output
+    (experiment,) = read_results(out)["experiments"]
+    assert [len(r["metrics"]["test_accuracy"]["values"]) for r in experiment["rungs"]] == [2, 2]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--backend", "nope"], "--backend 'nope': choose one of serial, local, ray"),
+    (["--address", "auto"], "only the ray backend joins a cluster"),
+])
+def test_a_bad_backend_option_is_one_line_exit_2(invoke, tiny_toml, args, message):
+    result = invoke("run", tiny_toml, *args)
+    assert result.exit_code == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_address_where_nothing_answers_is_one_line_exit_2(invoke, tiny_toml, monkeypatch):
+    import socket
+
+    with socket.socket() as closed:  # a port that was free a moment ago: nothing listens there
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    result = invoke("run", tiny_toml, "--backend", "ray", "--address", f"127.0.0.1:{port}")
+    assert result.exit_code == 2 and "no Ray cluster answers there" in result.stderr
+
+
+def test_without_ray_the_ray_backend_says_how_to_install_it(invoke, tiny_toml, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now raises ImportError
+    result = invoke("run", tiny_toml, "--backend", "ray")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: the ray backend needs Ray: pip install 'ladder[ray]'"
