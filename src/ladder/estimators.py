@@ -125,6 +125,7 @@ class _TorchEstimator(BaseEstimator):
         if self.channels_last and self.module == "cnn":
             self.module_ = self.module_.to(memory_format=torch.channels_last)
         self.n_params_ = count_parameters(self.module_)
+        self.threads_ = None  # chosen for this fit by _threads()
         evaluate = self._evaluator(*eval_set) if eval_set is not None else None
         X_t = self._as_input(X)
         self.input_shape_ = tuple(X_t.shape[1:])  # one sample as the module sees it
@@ -142,7 +143,10 @@ class _TorchEstimator(BaseEstimator):
         return self
 
     def _threads(self) -> int:
-        return budget.threads_for(self.module_, self.n_threads)
+        """Chosen once, when fitting starts (sampling the machine costs 0.1 s), then kept."""
+        if getattr(self, "threads_", None) is None:
+            self.threads_ = budget.threads_for(self.module_, self.n_threads)
+        return self.threads_
 
     def _forward(self, X) -> torch.Tensor:
         """The module's raw outputs for X, computed in chunks, as a float32 CPU tensor."""

@@ -52,7 +52,7 @@ def run(
     # Over 40 lines only by its option declarations above; the body is the run, step by step.
     from .. import backends, budget
     from .. import experiments as exp
-    from ..outputs import prepare_out_dir, write_run
+    from ..outputs import prepare_out_dir
     from ..results import document
     from ..runner import load_datasets, run_experiments
 
@@ -73,25 +73,37 @@ def run(
     results = document(records, seeds=seed_list, device=resolved.type, date=date,
                        timings={"experiments": time.perf_counter() - started})
     if out_dir is not None:
-        from ..figures import count_figures
-
-        with bars(console) as progress:
-            task = progress.add_task("figures", total=count_figures(runs) if figures else 0)
-            write_run(out_dir, runs, results, started, figures,
-                      lambda title: progress.update(task, advance=1, description=title))
-        console.print(f"results: {out_dir / 'results.json'}")
-        if figures:
-            console.print(f"report:  {out_dir / 'report.html'}")
+        _write(out_dir, runs, results, started, figures)
     failed = sum(not c["holds"] for r in records for c in r["claims"])
     n_claims = sum(len(r["claims"]) for r in records)
-    broken = [f"{r['name']}/{rung['name']} seed {f['seed']}: {f['reason']}"
-              for r in records for rung in r["rungs"] for f in rung.get("failures", [])]
-    for line in broken:
-        errors.print(f"[bold red]failed:[/] {escape(line)}", highlight=False, soft_wrap=True)
+    broken = _failures(records)
     console.print(f"{n_claims - failed}/{n_claims} claims hold · {time.perf_counter() - started:.1f} s "
                   f"on {resolved.type}")
     if strict and (failed or broken):
         raise typer.Exit(1)
+
+
+def _write(out_dir: Path, runs, results: dict, started: float, figures: bool) -> None:
+    """The run's outputs into `out_dir`, a progress bar following the figures."""
+    from ..figures import count_figures
+    from ..outputs import write_run
+
+    with bars(console) as progress:
+        task = progress.add_task("figures", total=count_figures(runs) if figures else 0)
+        write_run(out_dir, runs, results, started, figures,
+                  lambda title: progress.update(task, advance=1, description=title))
+    console.print(f"results: {out_dir / 'results.json'}")
+    if figures:
+        console.print(f"report:  {out_dir / 'report.html'}")
+
+
+def _failures(records: list[dict]) -> list[str]:
+    """Every rung × seed task that failed, each printed on stderr as one line."""
+    broken = [f"{r['name']}/{rung['name']} seed {f['seed']}: {f['reason']}"
+              for r in records for rung in r["rungs"] for f in rung.get("failures", [])]
+    for line in broken:
+        errors.print(f"[bold red]failed:[/] {escape(line)}", highlight=False, soft_wrap=True)
+    return broken
 
 
 def _check_run_options(device: str, seeds: int, jobs: str, threads: int | None):
