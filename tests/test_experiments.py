@@ -35,13 +35,20 @@ def accuracy(experiment: dict, name: str) -> float:
 
 # -- part 4: MNIST ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def mnist_run(tmp_path_factory):
-    """`ladder run mnist` on the real MNIST (../shared/data): it must be there, never a fallback."""
+def mnist_parts(tmp_path_factory):
+    """`ladder run mnist mnist-shift` on the real MNIST (../shared/data): it must be there, never a
+    fallback. Parts 4 and 5 together, as the plain `ladder run` runs them (part 5 reuses part 4's models)."""
     assert Path(DATA_DIR, "mnist").is_dir(), f"MNIST is missing from {DATA_DIR}: set LADDER_DATA_DIR"
     out = tmp_path_factory.mktemp("mnist")
-    done = ladder("run", "mnist", "--no-figures", "--out", out, env={"LADDER_DATA_DIR": DATA_DIR})
+    done = ladder("run", "mnist", "mnist-shift", "--no-figures", "--out", out, env={"LADDER_DATA_DIR": DATA_DIR})
     assert done.returncode == 0, done.stderr
-    return read_results(out)["experiments"][0], done.stdout
+    return read_results(out)["experiments"], done.stdout
+
+
+@pytest.fixture(scope="module")
+def mnist_run(mnist_parts):
+    experiments, stdout = mnist_parts
+    return experiments[0], stdout
 
 
 @pytest.mark.slow
@@ -81,6 +88,36 @@ def test_mnist_parameter_and_feature_counts_are_exact(mnist_run):
     assert rung(experiment, "cnn")["n_params"] == 206_922  # 160 + 4,640 + 200,832 + 1,290
     assert rung(experiment, "logreg+handcrafted")["n_features"] == 71  # 15 + 28 rows + 28 columns
     assert rung(experiment, "logreg+pca2")["n_features"] == 2
+
+
+@pytest.mark.slow
+def test_every_part_5_claim_holds(mnist_parts):
+    (_, shift), stdout = mnist_parts
+    failed = [c["text"] for c in shift["claims"] if not c["holds"]]
+    assert not failed, stdout
+    assert len(shift["claims"]) == 12
+
+
+@pytest.mark.slow
+def test_part_5_scores_the_part_4_models_instead_of_training_them_again(mnist_parts):
+    (mnist, shift), _ = mnist_parts
+    for here, there in (("linear", "logreg-torch"), ("mlp", "mlp"), ("cnn", "cnn")):
+        reused = rung(shift, here)
+        assert reused["same_as"] == f"mnist:{there}"
+        assert reused["metrics"]["test_accuracy"] == rung(mnist, there)["metrics"]["test_accuracy"]
+        assert any("not trained again" in note for note in reused["notes"])
+    assert "same_as" not in rung(shift, "cnn+aug") and rung(shift, "cnn+aug")["augmented"]["shift"] == 3
+
+
+@pytest.mark.slow
+def test_part_5_measures_every_shift_and_rotation_on_2000_test_digits(mnist_parts):
+    (_, shift), stdout = mnist_parts
+    assert shift["probes"]["n_test"] == 2000
+    for r in shift["rungs"]:
+        curve = [r["metrics"][f"shift_{s}_accuracy"]["mean"] for s in range(5)]
+        assert curve[0] > curve[4]  # every model loses something at 4 pixels
+        assert {f"rotate_{d}_accuracy" for d in (0, 10, 20, 30)} <= set(r["metrics"])
+    assert "the first 2,000 test images" in stdout
 
 
 @pytest.mark.slow

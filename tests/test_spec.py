@@ -337,3 +337,50 @@ def test_a_file_is_found_by_path(tmp_path):
     path.write_text(text.replace('name = "circles"', 'name = "my-circles"', 1), encoding="utf-8")
     assert exp.resolve(str(path)).name == "my-circles"
     assert tomllib.loads(text)["name"] == "circles"
+
+
+def test_same_as_takes_the_other_rungs_model_and_training(write_toml):
+    spec = load(write_toml("""
+    name = "again"
+    dataset = { name = "spirals", n = 1000, noise = 0.2, turns = 2.5, test_size = 0.25, seed = 0 }
+
+    [[rungs]]
+    name = "twin"
+    same_as = "spirals:mlp"
+    """))
+    twin = spec.rungs[0]
+    assert twin.same_as == "spirals:mlp" and twin.model.kind == "mlp" and twin.train.epochs == 2000
+
+
+@pytest.mark.parametrize("rung, says", [
+    ('same_as = "spirals:svm"', "'spirals' has no rung 'svm'; its rungs: logreg"),
+    ('same_as = "circles:mlp"', "'circles' uses another dataset"),
+    ('same_as = "spirals"', 'write "EXPERIMENT:RUNG"'),
+    ('same_as = "spirals:mlp"\nmodel = { kind = "mlp" }', "remove them here"),
+])
+def test_a_bad_same_as_is_one_clear_error(write_toml, rung, says):
+    path = write_toml(f"""
+name = "again"
+dataset = {{ name = "spirals", n = 1000, noise = 0.2, turns = 2.5, test_size = 0.25, seed = 0 }}
+
+[[rungs]]
+name = "twin"
+{rung}
+""")
+    with pytest.raises(LadderError) as error:
+        load(path)
+    assert says in str(error.value) and "rungs[0] (twin).same_as" in str(error.value)
+
+
+def test_probes_need_an_image_dataset(write_toml):
+    path = write_toml("""
+    name = "moved"
+    dataset = { name = "circles" }
+    probes = { shift = [1] }
+
+    [[rungs]]
+    name = "line"
+    model = { kind = "logistic" }
+    """)
+    with pytest.raises(LadderError, match="probes: shifted and rotated test images need an image dataset"):
+        load(path)
