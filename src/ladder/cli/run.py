@@ -38,7 +38,8 @@ def run(
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when a claim or a task fails.")] = False,
     jobs: Annotated[str, typer.Option(
         help="Rung × seed tasks run in parallel worker processes: a number, or auto (one per "
-             "free core when there are more tasks than cores).")] = "auto",
+             "free core when there are more tasks than cores and enough small-model training to "
+             "share; image experiments stay in one process, their CNN uses every core).")] = "auto",
     threads: Annotated[Optional[int], typer.Option(
         help="CPU threads per task (overrides ladder's choice and $LADDER_THREADS): by default one "
              "for small models and scikit-learn, the free cores for CNNs.", show_default=False)] = None,
@@ -134,10 +135,10 @@ def _check_run_options(device: str, seeds: int, jobs: str, threads: int | None):
 def _plan(specs, datasets, seeds: int, jobs: str, backend: str) -> tuple[int, int]:
     """(worker processes, threads each): the run's budget is the cores other programs leave free."""
     from .. import budget
-    from ..runner import training_work
+    from ..runner import parallel_work
 
     n_tasks = sum(len(spec.rungs) for spec in specs) * seeds
-    work = sum(training_work(spec, dataset) for spec, dataset in zip(specs, datasets)) * seeds
+    work = sum(parallel_work(spec, dataset) for spec, dataset in zip(specs, datasets)) * seeds
     # Ray's start-up is paid whatever the size of the run: there, "auto" always spreads the tasks.
     jobs = 1 if backend == "serial" else jobs if jobs == "auto" else int(jobs)
     return budget.plan(n_tasks, jobs, budget.idle_cores(), work if backend == "local" else float("inf"))
