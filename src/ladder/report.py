@@ -144,10 +144,11 @@ def _paragraphs(story: str) -> list[str]:
 
 
 def _dataset(data: dict) -> dict:
+    n_train, n_test = (f"{n:,}" if isinstance(n, int) else "?" for n in (data.get("n_train"), data.get("n_test")))
     if data.get("test_is_train"):
-        sizes = f"{data.get('n_train', '?')} points, scored on the points it was fitted on"
+        sizes = f"{n_train} points, scored on the points it was fitted on"
     else:
-        sizes = f"{data.get('n_train', '?')} train, {data.get('n_test', '?')} test"
+        sizes = f"{n_train} train, {n_test} test"
     n_features = data.get("n_features")
     params = ", ".join(f"{k}={_value(v)}" for k, v in data.items() if k not in _DATASET_KEYS)
     return {"name": data.get("name", "?"), "sizes": sizes,
