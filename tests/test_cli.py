@@ -605,3 +605,33 @@ def test_a_real_run_exits_0_and_writes_results(real_processes):
     results = json.loads((folder / "out" / "results.json").read_text(encoding="utf-8"))
     assert [c["holds"] for c in results["experiments"][0]["claims"]] == [True]
     assert "1/1 claims hold" in stdout and not temporary_files(folder)
+
+
+# -- every command as a real process: each one's imports, end to end -------------------------------
+def test_data_fetch_finds_and_checks_a_copy_already_there():
+    from conftest import run_ladder
+    from test_experiments import DATA_DIR
+
+    done = run_ladder("data", "fetch", "mnist", "--data-dir", DATA_DIR)
+    assert done.returncode == 0, done.stderr
+    assert "MNIST is already here, checked" in done.stdout
+
+
+def test_play_starts_a_server_that_serves_the_page(tmp_path):
+    import socket
+    import urllib.request
+
+    from conftest import start_ladder
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = start_ladder("play", "--no-browser", "--port", port)
+    try:
+        first = server.stdout.readline()  # printed once it listens
+        assert f"http://127.0.0.1:{port}/" in first, (first, server.stderr.read() if server.poll() else "")
+        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/").read().decode("utf-8")
+        assert 'data-testid="boundary"' in page
+    finally:
+        server.terminate()
+        server.wait()

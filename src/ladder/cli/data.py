@@ -24,7 +24,7 @@ def fetch(
         help="Download into DATA_DIR/mnist instead of ladder's cache.")] = None,
 ):
     """Download a dataset, check every file's hash, and say where it is."""
-    from .data.images import fetch_mnist, find_mnist, load_mnist
+    from ..data.images import fetch_mnist, find_mnist, load_mnist
 
     if name != "mnist":
         raise LadderError(f"cannot fetch {name!r}: mnist is the only downloaded dataset "

@@ -32,6 +32,6 @@ def play(
         except OSError as exc:
             raise LadderError(f"--host {host} --port {port}: cannot listen there ({exc.strerror or exc}); "
                               f"choose another --port") from None
-    from .play.server import serve
+    from ..play.server import serve
 
     serve(host, port, models, browser, console)
