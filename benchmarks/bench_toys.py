@@ -18,13 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import ladder_command
+
 BUDGET_S = 20.0
 EXPERIMENTS = ["circles", "sine", "spirals"]
-
-
-def ladder_command() -> list[str]:
-    script = Path(sys.executable).with_name("ladder")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "ladder.cli"]
 
 
 def run_cli(seeds: int, env: dict) -> tuple[float, int, dict | None, str]:

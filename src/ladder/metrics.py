@@ -30,7 +30,6 @@ class Metric:
     kinds: frozenset | None = None  # the model kinds that produce it (None: all)
     column: bool = False  # a column of the results table (terminal and report)
     headline: bool = False  # the test score a curve or a bar chart shows for its task
-    digits: int = 3
 
     def applies(self, task: str, backend: str, kind: str) -> bool:
         return (task in self.tasks and (self.backends is None or backend in self.backends)
@@ -41,9 +40,6 @@ class Metric:
         """The key in words, for narrow terminal columns: "test_accuracy" → "test acc"."""
         return self.key.replace("_", " ").replace("accuracy", "acc")
 
-    def format(self, value: float) -> str:
-        """'test acc 0.992', as a figure's title says it."""
-        return f"{self.label} {value:.{self.digits}f}"
 
 
 METRICS = {m.key: m for m in [
