@@ -54,21 +54,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch intra-op threads (OMP_NUM_THREADS); default: torch's own choice")
+                        help="threads per task (LADDER_THREADS); default: ladder's own budget")
     args = parser.parse_args()
 
     env = dict(os.environ)
-    if args.threads:
-        env["OMP_NUM_THREADS"] = str(args.threads)
-        os.environ["OMP_NUM_THREADS"] = str(args.threads)
-    import torch  # after OMP_NUM_THREADS is set
+    if args.threads:  # the product's own override, in the command and in this process
+        env["LADDER_THREADS"] = os.environ["LADDER_THREADS"] = str(args.threads)
+    import torch
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    threads = args.threads or "ladder's budget"
     print(f"ladder run {' '.join(EXPERIMENTS)} --seeds {args.seeds}   "
-          f"({os.cpu_count()} cores, load {load:.1f}, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} torch threads)\n")
+          f"({os.cpu_count()} cores, load {load:.1f}, torch {torch.__version__}, threads: {threads})\n")
 
     wall, code, results, stderr = run_cli(args.seeds, env)
     if code != 0 or results is None:
