@@ -635,3 +635,22 @@ def test_play_starts_a_server_that_serves_the_page(tmp_path):
     finally:
         server.terminate()
         server.wait()
+
+
+def test_jobs_auto_keeps_a_run_with_images_in_one_process_and_spreads_toys():
+    import numpy as np
+
+    from ladder import budget, experiments
+    from ladder.data import Dataset
+    from ladder.runner import load_datasets, parallel_work
+
+    toys = [experiments.resolve(name) for name in ("circles", "sine", "spirals")]
+    toy_data = load_datasets(toys)
+    images = Dataset("digits", "classification", np.zeros((4, 8, 8), np.uint8), np.zeros((2, 8, 8), np.uint8),
+                     np.arange(4) % 2, np.arange(2))
+    n_tasks = 3 * sum(len(spec.rungs) for spec in toys)
+    spread = budget.plan(n_tasks, "auto", cores=2, work=parallel_work(toys, toy_data, 3))
+    assert spread == (2, 1)  # two workers of one thread each
+    with_images = parallel_work(toys + [experiments.resolve("mnist")], toy_data + [images], 3)
+    assert with_images == 0
+    assert budget.plan(n_tasks + 7, "auto", cores=2, work=with_images) == (1, 2)

@@ -151,18 +151,19 @@ def load_datasets(specs: list[ExperimentSpec]) -> list:
     return [loaded[repr(sorted(spec.dataset.model_dump().items()))] for spec in specs]
 
 
-def parallel_work(spec: ExperimentSpec, dataset) -> int:
-    """The training that worker processes could share: Σ epochs × training points over the
-    experiment's PyTorch rungs (one seed), and none for an image dataset.
+def parallel_work(specs: list[ExperimentSpec], datasets: list, seeds: int) -> int:
+    """The training that worker processes could share: Σ epochs × training points over the PyTorch
+    rungs of every seed, and none at all when the run holds an image dataset.
 
-    Images stay in one process: their heaviest rung, the CNN, already uses every free core, and
-    each worker would hold its own copy of MNIST and its features (measured on the 2-core
-    reference machine, the full run: 71.9 s and 2.21 GB peak in two workers, 74.8 s and 1.13 GB
-    in one process).
+    A run with images stays in one process: its heaviest rung, the CNN, already uses every free
+    core, and each worker would hold its own copy of MNIST and its features (measured on the
+    2-core reference machine, the full run: 71.9 s and 2.21 GB peak in two workers, 74.8 s and
+    1.13 GB in one process).
     """
-    if dataset.X_train.ndim == 3:
+    if any(dataset.X_train.ndim == 3 for dataset in datasets):
         return 0
-    return sum(r.train.epochs * len(dataset.X_train) for r in spec.rungs if r.train is not None)
+    return seeds * sum(r.train.epochs * len(dataset.X_train)
+                       for spec, dataset in zip(specs, datasets) for r in spec.rungs if r.train is not None)
 
 
 def run_experiment(spec: ExperimentSpec, seeds: list[int], device: str = "auto",

@@ -138,7 +138,7 @@ def _plan(specs, datasets, seeds: int, jobs: str, backend: str) -> tuple[int, in
     from ..runner import parallel_work
 
     n_tasks = sum(len(spec.rungs) for spec in specs) * seeds
-    work = sum(parallel_work(spec, dataset) for spec, dataset in zip(specs, datasets)) * seeds
+    work = parallel_work(specs, datasets, seeds)
     # Ray's start-up is paid whatever the size of the run: there, "auto" always spreads the tasks.
     jobs = 1 if backend == "serial" else jobs if jobs == "auto" else int(jobs)
     return budget.plan(n_tasks, jobs, budget.idle_cores(), work if backend == "local" else float("inf"))
