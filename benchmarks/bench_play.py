@@ -34,10 +34,16 @@ def free_port() -> int:
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """Memory of the server and its worker processes (sessions train in those), as PSS: pages
+    the forked workers share are counted once, not once per process."""
+    total = 0.0
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            total += int(line.split()[1]) / 1024
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    for child in children.read_text().split() if children.exists() else []:
+        total += rss_mb(int(child))
+    return total
 
 
 async def until(ws, kind: str) -> dict:
@@ -104,7 +110,7 @@ async def main(args, url: str, pid: int) -> None:
         await cycle(url)
     await asyncio.sleep(1)
     after = rss_mb(pid)
-    print(f"memory: {baseline:.0f} MB after one cycle, {after:.0f} MB after 50 more "
+    print(f"memory (PSS, server and workers): {baseline:.0f} MB after one cycle, {after:.0f} MB after 50 more "
           f"connect–train–disconnect cycles ({after / baseline:.2f}×)")
 
 

@@ -24,7 +24,7 @@ def untrained_digits() -> DigitService:
     return service
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def client():
     with TestClient(create_app(digits=untrained_digits(), max_sessions=2)) as client:
         yield client
@@ -60,8 +60,11 @@ def test_step_trains_one_epoch_and_play_keeps_training_until_pause(client):
         assert receive(ws, "frame")["epoch"] == 0
         assert receive(ws, "frame")["epoch"] == 1
         ws.send_json({"type": "play"})
-        epochs = [receive(ws, "frame")["epoch"] for _ in range(5)]
-        assert epochs == sorted(epochs) and epochs[-1] > 1
+        states = [(1, 0.0)]
+        while states[-1][0] < 4:  # a frame may show a piece of an epoch: its progress says how far
+            frame = receive(ws, "frame")
+            states.append((frame["epoch"], frame["progress"]))
+        assert states == sorted(states) and len(set(states)) >= 4
         ws.send_json({"type": "pause"})
         while receive(ws, "frame")["playing"]:
             pass
@@ -156,3 +159,25 @@ def test_the_latest_frame_wins_when_the_client_is_slow():
         sender.cancel()
     asyncio.run(scenario())
     assert sent == ["reply 1", "reply 2", json.dumps({"epoch": 4})]
+
+
+def test_a_session_whose_worker_dies_is_told_so_and_the_server_goes_on(client):
+    with client.websocket_connect("/ws") as ws:
+        receive(ws, "frame")
+        (connection,) = client.app.state.connections
+        for process in connection.session.pool._processes.values():
+            process.kill()
+        ws.send_json({"type": "step"})
+        assert "worker process stopped" in receive(ws, "error")["message"]
+    with client.websocket_connect("/ws") as ws:
+        ws.send_json({"type": "step"})
+        while receive(ws, "frame")["epoch"] != 1:
+            pass
+
+
+def test_sessions_are_spread_over_the_worker_processes(client):
+    with client.websocket_connect("/ws") as a, client.websocket_connect("/ws") as b:
+        receive(a, "frame"), receive(b, "frame")
+        indices = sorted(c.session.index for c in client.app.state.connections)
+    workers = len(client.app.state.workers.pools)
+    assert indices == ([0, 1] if workers > 1 else [0, 0])

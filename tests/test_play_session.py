@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from ladder.play.session import BOUNDARY, THUMB, PlayError, Session, phi
 from ladder.play.settings import Limits
@@ -147,3 +148,26 @@ def test_the_comparison_checks_the_course_claim_on_circles():
     scores = {row["model"]: row["score"] for row in reply["rows"]}
     assert scores["raw"] < 0.65 and scores["phi"] > 0.9 and scores["mlp"] > 0.9
     assert all(claim["holds"] for claim in reply["claims"])
+
+
+def test_an_epoch_in_pieces_takes_the_same_steps_as_a_whole_one():
+    """How the server cuts epochs into frames depends on timing; the training must not."""
+    whole, pieces = (Session(dataset="spirals", hidden=[8], batch_size=7) for _ in range(2))
+    for _ in range(3):
+        whole.step()
+    sizes = iter([1, 5, 2, 30, 3, 1, 8] * 10)
+    while pieces.epoch < 3:
+        pieces.advance(next(sizes))
+    for a, b in zip(whole.net.state_dict().values(), pieces.net.state_dict().values()):
+        assert torch.equal(a, b)
+    assert (whole.loss_train, whole.loss_test) == (pieces.loss_train, pieces.loss_test)
+
+
+def test_a_frame_part_way_through_an_epoch_says_how_far_it_is():
+    session = Session(points=400, train_ratio=0.5, batch_size=10)  # 200 points: 20 batches an epoch
+    session.advance(5)
+    frame = session.frame()
+    assert (frame["epoch"], frame["progress"]) == (0, 0.25)
+    session.advance(100)  # never past the end of the epoch
+    frame = session.frame()
+    assert (frame["epoch"], frame["progress"]) == (1, 0.0)

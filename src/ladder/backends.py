@@ -87,14 +87,15 @@ def _run_task(task: Task, device: str):
     return attempt(task, _worker_datasets[task.experiment], device)
 
 
-def _context():
+def worker_context(preload: str = "ladder.runner"):
+    """The multiprocessing context of ladder's worker processes, with `preload` imported once."""
     # forkserver: workers are forked from a clean server that has imported ladder once, so they
     # start in well under a second and inherit no threads (a fork of a process that already ran
     # OpenMP or a progress bar's thread can hang). Elsewhere (macOS, Windows) spawn is all there is.
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["ladder.runner"])
+        ctx.set_forkserver_preload([preload])
         return ctx
     return multiprocessing.get_context("spawn")
 
@@ -112,7 +113,7 @@ def _outcome(future):
 def _in_pool(tasks: list[Task], datasets: list, device: str, jobs: int,
              threads: int) -> Iterator[tuple[Task, object]]:
     """(task, result) as each ends in a pool of `jobs` workers; (task, BrokenProcessPool) if one died."""
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=_start_worker,
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=worker_context(), initializer=_start_worker,
                              initargs=(datasets, threads)) as pool:
         pending = {pool.submit(_run_task, task, device): task for task in tasks}
         try:

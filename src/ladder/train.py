@@ -70,11 +70,13 @@ def make_schedule(name: str | None, optimizer: torch.optim.Optimizer, lr: float,
 class Batches:
     """The mini-batches of one epoch as index tensors: a fresh shuffle each epoch, seeded once.
 
-    The full batch is one slice of everything, never shuffled (the order changes nothing).
+    The full batch is one slice of everything, never shuffled (the order changes nothing);
+    `shuffle=False` keeps the data's own order (for a caller that has shuffled it already).
     """
 
-    def __init__(self, n: int, batch_size: int | None, seed: int, device: torch.device):
-        self.n, self.device = n, device
+    def __init__(self, n: int, batch_size: int | None, seed: int, device: torch.device,
+                 shuffle: bool = True):
+        self.n, self.device, self.shuffle_each_epoch = n, device, shuffle
         self.size = n if batch_size is None else min(int(batch_size), n)
         if self.size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.size}")
@@ -84,6 +86,10 @@ class Batches:
     def __iter__(self):
         if self.size >= self.n:
             yield slice(None)
+            return
+        if not self.shuffle_each_epoch:
+            for start in range(0, self.n, self.size):
+                yield slice(start, start + self.size)
             return
         order = torch.randperm(self.n, generator=self.shuffle).to(self.device)
         for start in range(0, self.n, self.size):
@@ -101,6 +107,7 @@ def _record(history: dict, evaluate, model: nn.Module) -> None:
 def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, loss: str = "mse",
           optimizer: str = "adam", lr: float = 1e-3, epochs: int = 100, batch_size: int | None = None,
           weight_decay: float = 0.0, schedule: str | None = None, zero_grad: bool = True,
+          shuffle: bool = True,
           transform: Callable[[torch.Tensor], torch.Tensor] | None = None, autocast: bool = False,
           seed: int = 0, evaluate: Callable[[nn.Module], dict] | None = None,
           callback: EpochCallback | None = None) -> dict[str, list[float]]:
@@ -112,6 +119,8 @@ def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, loss: str = "ms
     `evaluate(model)` returns extra metrics recorded after every epoch; `callback(epoch, history,
     model)` lets a progress bar or a live view follow along. `zero_grad=False` leaves out step 5,
     so gradients pile up across steps: the bug the course asks students to break the loop with.
+    `shuffle=False` takes the batches in X's order (the playground shuffles an epoch itself and
+    trains it in pieces, one piece per frame).
     A loss that becomes non-finite or explodes stops training with `Diverged`.
     """
     # One function on purpose, longer than the house's 40 lines: the course reads the whole loop
@@ -120,7 +129,7 @@ def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, loss: str = "ms
         raise ValueError(f"epochs must be >= 0, got {epochs}")
     device = X.device
     loss_fn = LOSSES[loss]()
-    batches = Batches(len(X), batch_size, seed, device)
+    batches = Batches(len(X), batch_size, seed, device, shuffle)
     opt = make_optimizer(optimizer, model, lr, weight_decay, device)
     scheduler = make_schedule(schedule, opt, lr, epochs, batches.per_epoch)
     use_bf16 = autocast and bf16_supported(device)

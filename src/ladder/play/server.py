@@ -18,8 +18,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from .. import budget
 from .digit_service import DigitService
 from .protocol import MessageError, decode, encode, grid
-from .session import PlayError, Session
+from .session import PlayError
 from .settings import DEFAULTS, FEATURES, Limits
+from .workers import RemoteSession, Workers, WorkerStopped
 
 STATIC = Path(__file__).parent / "static"
 DRAW_SIDE = 112  # the page sends its drawing as DRAW_SIDE × DRAW_SIDE uint8 ink
@@ -28,9 +29,9 @@ log = logging.getLogger("ladder.play")
 
 
 class Connection:
-    """One browser tab: its session, an outbox for replies, and one slot for the latest frame."""
+    """One browser tab: its session (in a worker process), an outbox for replies, and one slot for the latest frame."""
 
-    def __init__(self, ws: WebSocket, session: Session, app_state):
+    def __init__(self, ws: WebSocket, session: RemoteSession, app_state):
         self.ws, self.session, self.state = ws, session, app_state
         self.outbox: deque[str] = deque(maxlen=64)
         self.frame: str | None = None
@@ -54,7 +55,6 @@ class Connection:
             sender.cancel()
             if self.player is not None:
                 self.player.cancel()
-            self.session.playing = False
 
     async def _send(self) -> None:
         while True:
@@ -76,6 +76,11 @@ class Connection:
                                           else event.get("bytes"), MAX_MESSAGE))
             except (MessageError, PlayError) as exc:
                 self.push(encode({"type": "error", "message": str(exc)}))
+            except WorkerStopped as exc:
+                self.push(encode({"type": "error", "message": str(exc)}))
+                await asyncio.sleep(0.1)  # let the sender pass the message on before closing
+                await self.ws.close(code=1011)
+                return
             except Exception:  # noqa: BLE001 - a bug must not end the server or this session
                 log.exception("play: a message failed")
                 self.push(encode({"type": "error", "message": "internal error; the server log has details"}))
@@ -86,12 +91,18 @@ class Connection:
             self.state.digits.subscribe(self.push)
         elif kind == "digit":
             await self._digit(message)
+        elif kind == "compare":
+            # Fitted here, in a thread, so the other sessions of the worker train on meanwhile.
+            from .compare import compare
+            data, settings = await self._job(self.session.inputs)
+            loop = asyncio.get_running_loop()
+            self.push(encode(await loop.run_in_executor(self.state.executor, compare, data, settings)))
         else:
-            replies, frame = await self._job(self.state.executor, self._apply, message)
+            replies, frame, playing = await self._job(self.session.apply, message)
             for reply in replies:
                 self.push(reply)
             self.show(frame)
-            if self.session.playing and (self.player is None or self.player.done()):
+            if playing and (self.player is None or self.player.done()):
                 self.player = asyncio.create_task(self._play())
 
     async def _digit(self, message: dict) -> None:
@@ -103,24 +114,19 @@ class Connection:
         loop = asyncio.get_running_loop()
         self.push(encode(await loop.run_in_executor(self.state.digit_executor, digits.predict, pixels)))
 
-    async def _job(self, executor, fn, *args):
+    async def _job(self, call, *args):
         async with self.lock:
-            return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
-
-    def _apply(self, message: dict) -> tuple[list[str], str]:
-        return [encode(r) for r in self.session.apply(message)], encode(self.session.frame())
-
-    def _tick(self) -> str:
-        self.session.step()
-        return encode(self.session.frame())
+            return await call(*args)
 
     async def _play(self) -> None:
-        """Epoch after epoch while playing, at most max_steps_per_second, each shown as a frame."""
+        """Frame after frame while playing, at most max_steps_per_second: each a piece of an epoch, or a whole one."""
         loop = asyncio.get_running_loop()
-        interval = 1 / self.session.limits.max_steps_per_second
-        while self.session.playing:
+        interval = 1 / self.state.limits.max_steps_per_second
+        playing = True
+        while playing:
             started = loop.time()
-            self.show(await self._job(self.state.executor, self._tick))
+            frame, playing = await self._job(self.session.tick)
+            self.show(frame)
             await asyncio.sleep(max(0.0, interval - (loop.time() - started)))
 
 
@@ -132,20 +138,21 @@ async def play_socket(ws: WebSocket) -> None:
                                    "running, the most this server takes; try again in a while"}))
         await ws.close(code=1013)  # "try again later"
         return
-    loop = asyncio.get_running_loop()
-    session = await loop.run_in_executor(state.executor, lambda: Session(state.limits))
-    connection = Connection(ws, session, state)
-    state.connections.add(connection)
+    connection = Connection(ws, None, state)
+    state.connections.add(connection)  # counted from now on, so the limit holds while it opens
     try:
-        connection.push(encode({"type": "hello", "settings": session.settings, "defaults": DEFAULTS,
+        connection.session, (settings, points, frame) = await state.workers.open()
+        connection.push(encode({"type": "hello", "settings": settings, "defaults": DEFAULTS,
                                 "features": list(FEATURES), "limits": vars(state.limits)}))
-        connection.push(encode(session.points()))
-        connection.show(encode(session.frame()))
+        connection.push(points)
+        connection.show(frame)
         await connection.run()
     except WebSocketDisconnect:
         pass
     finally:
-        state.connections.discard(connection)  # the session, its network and data go with it
+        state.connections.discard(connection)
+        if connection.session is not None:
+            await connection.session.close()  # the session, its network and data go with it
 
 
 async def index(request):
@@ -157,16 +164,23 @@ HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' data:;
 
 
 def create_app(digits: DigitService | None = None, limits: Limits | None = None, max_sessions: int = 16,
-               workers: int = 2) -> Starlette:
-    """The app: `/` the page, `/static/…` its files, `/ws` one WebSocket per session."""
+               workers: int | None = None) -> Starlette:
+    """The app: `/` the page, `/static/…` its files, `/ws` one WebSocket per session.
+
+    Sessions train in `workers` processes (default: one per usable core, at most 8).
+    """
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        # One thread for these small nets, as everywhere in ladder; held for the server's life
-        # because applying it costs about 2.6 ms, more than one epoch of a small session.
-        with budget.threads(1), ThreadPoolExecutor(workers, "ladder-play") as executor, \
-                ThreadPoolExecutor(1, "ladder-digit") as digit_executor:
-            app.state.executor, app.state.digit_executor = executor, digit_executor
-            yield
+        # One thread for the digit models and the comparisons, as for every small net in ladder;
+        # held for the server's life because applying it costs about 2.6 ms.
+        pool = Workers(workers or budget.usable_cores(), app.state.limits)
+        try:
+            with budget.threads(1), ThreadPoolExecutor(2, "ladder-play") as executor, \
+                    ThreadPoolExecutor(1, "ladder-digit") as digit_executor:
+                app.state.executor, app.state.digit_executor, app.state.workers = executor, digit_executor, pool
+                yield
+        finally:
+            pool.shutdown()
 
     app = Starlette(routes=[Route("/", index), Mount("/static", StaticFiles(directory=STATIC)),
                             WebSocketRoute("/ws", play_socket)], lifespan=lifespan)
@@ -198,9 +212,11 @@ def serve(host: str, port: int, models_dir: Path | None, open_browser: bool, con
             progress.stop()
 
     app = create_app(DigitService(models_dir, terminal=terminal))
-    # An oversized message up to twice the limit still gets its error reply; beyond, the socket closes.
+    # An oversized message up to twice the limit still gets its error reply; beyond, the socket
+    # closes. No per-message compression: frames are mostly base64 grids, which deflate barely
+    # shrinks, and compressing 30 of them a second per session took a quarter of the server's time.
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                           ws_max_size=2 * MAX_MESSAGE))
+                                           ws_max_size=2 * MAX_MESSAGE, ws_per_message_deflate=False))
     url = f"http://{host}:{port}/"
 
     def announce():

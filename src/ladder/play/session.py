@@ -1,7 +1,8 @@
 """One playground session: data, φ toggles, network and optimizer; no web code in here.
 
-`apply(message)` changes the state, `step()` trains one epoch with ladder's own loop, and
-`frame()` returns what the page draws as plain numbers and uint8 arrays.
+`apply(message)` changes the state, `step()` trains one epoch with ladder's own loop (`advance()`
+some batches of one, as many as fit between two frames), and `frame()` returns what the page draws as
+plain numbers and uint8 arrays.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 import torch
 
 from ..models import MLP
-from ..train import train
+from ..train import Diverged, train
 from . import datasets
 from .settings import DATA_KEYS, DEFAULTS, NETWORK_KEYS, Limits, check
 
@@ -42,9 +43,22 @@ def plane(cells: int) -> np.ndarray:
     return np.column_stack([x1.ravel(), x2.ravel()])
 
 
-def to_uint8(values: np.ndarray, low: float, high: float) -> np.ndarray:
-    scaled = (values - low) / (high - low) if high > low else np.full_like(values, 0.5)
+def to_uint8(values: np.ndarray, low, high) -> np.ndarray:
+    """`values` from [low, high] to 0…255; 128 where the range is empty or a value is NaN.
+
+    `low` and `high` may be arrays that broadcast against `values`: one range per column.
+    """
+    low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    span = high - low
+    with np.errstate(invalid="ignore"):
+        full = span > 0
+        scaled = np.where(full, (values - low) / np.where(full, span, 1.0), 0.5)
     return np.round(np.clip(np.nan_to_num(scaled, nan=0.5), 0, 1) * 255).astype(np.uint8)
+
+
+def thumbnails(columns: np.ndarray) -> np.ndarray:
+    """Each column of (THUMB², units), scaled over its own range: (units, THUMB, THUMB) uint8."""
+    return to_uint8(columns, columns.min(axis=0), columns.max(axis=0)).T.reshape(-1, THUMB, THUMB)
 
 
 class Session:
@@ -138,6 +152,8 @@ class Session:
                                      for y in (self.data.y_train, self.data.y_test))
         self.grid = torch.from_numpy(phi(plane(BOUNDARY), features))
         self.thumb_grid = torch.from_numpy(phi(plane(THUMB), features))
+        self.input_units = [{"name": f, "layer": 0, "grid": g}  # the inputs never change: drawn once
+                            for f, g in zip(features, thumbnails(self.thumb_grid.numpy()))]
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(s["seed"])
             activation = "identity" if s["activation"] == "linear" else s["activation"]
@@ -146,6 +162,8 @@ class Session:
             if p.dim() > 1:  # L1 acts on weights, not biases, as in the course
                 p.register_hook(self._l1_gradient(p))
         self.epoch = 0
+        self._order: torch.Tensor | None = None  # the epoch under way: its shuffled points
+        self._done = 0  # how many of them it has trained on
         self.diverged: str | None = None
         self.loss_train, self.loss_test = self._losses()
         self.reference = self.loss_train
@@ -165,23 +183,52 @@ class Session:
 
     # -- training -------------------------------------------------------------------------------
     def step(self) -> None:
-        """One epoch of plain SGD with ladder's loop; stops for good when the loss diverges."""
+        """Train the rest of the epoch under way: one whole epoch when none is."""
+        self.advance(None)
+
+    def advance(self, batches: int | None) -> None:
+        """Train up to `batches` mini-batches of the epoch under way (None: the rest of it).
+
+        The server draws a frame after each call, so on a busy machine an epoch is shown in
+        pieces and the boundary keeps moving. Each epoch's order is drawn from its number alone
+        and train() takes the batches in that order, so however an epoch is cut the network
+        takes the same SGD steps in the same order: a session's numbers never depend on timing.
+        Training stops for good when the loss diverges.
+        """
         if self.diverged:
             return
+        n, size = len(self.X_train), min(self.settings["batch_size"], len(self.X_train))
+        if self._order is None:
+            self._order = torch.randperm(n, generator=torch.Generator().manual_seed(self.epoch))
+            self._done = 0
+        left = -(-(n - self._done) // size)
+        batches = left if batches is None else max(1, min(int(batches), left))
+        piece = self._order[self._done:self._done + batches * size]
         s = self.settings
-        # SGD keeps no state between steps, so one train() call per epoch is the same descent
-        # as one long call, and a new learning rate takes effect at the next epoch.
-        train(self.net, self.X_train, self.y_train, loss="bce" if self.classification else "mse",
-              optimizer="sgd", lr=s["lr"], epochs=1, batch_size=s["batch_size"],
-              weight_decay=s["reg_rate"] if s["regularization"] == "l2" else 0.0, seed=self.epoch)
+        try:
+            train(self.net, self.X_train[piece], self.y_train[piece], loss="bce" if self.classification else "mse",
+                  optimizer="sgd", lr=s["lr"], epochs=1, batch_size=size, shuffle=False,
+                  weight_decay=s["reg_rate"] if s["regularization"] == "l2" else 0.0)
+        except Diverged:
+            pass  # the epoch's losses below say how, and stop training
+        self._done += len(piece)
+        if self._done >= n:
+            self._end_epoch()
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return -(-len(self.X_train) // min(self.settings["batch_size"], len(self.X_train)))
+
+    def _end_epoch(self) -> None:
         self.epoch += 1
+        self._order = None
         self.loss_train, self.loss_test = self._losses()
         worst = max(self.loss_train, self.loss_test)
         if not math.isfinite(worst) or worst > EXPLODES * max(self.reference, 1e-3):
             how = "became infinite or NaN" if not math.isfinite(worst) else (
                 f"exploded to {worst:.3g} from {self.reference:.3g}")
             self.diverged = (f"Diverged at epoch {self.epoch}: the loss {how}. Training stopped; "
-                             f"try a lower learning rate (now {s['lr']:g}), then reset.")
+                             f"try a lower learning rate (now {self.settings['lr']:g}), then reset.")
             self.playing = False
 
     def _losses(self) -> tuple[float, float]:
@@ -197,13 +244,13 @@ class Session:
             out = self.net(self.grid)[:, 0]
             hidden = self.net.hidden_activations(self.thumb_grid)
         out = torch.sigmoid(out) if self.classification else out
-        units = [{"name": f, "layer": 0, "grid": to_uint8(c, c.min(), c.max()).reshape(THUMB, THUMB)}
-                 for f, c in zip(self.settings["features"], self.thumb_grid.numpy().T)]
-        for layer, h in enumerate(hidden, start=1):
-            for unit, column in enumerate(h.numpy().T, start=1):
-                units.append({"name": f"h{layer}.{unit}", "layer": layer,
-                              "grid": to_uint8(column, column.min(), column.max()).reshape(THUMB, THUMB)})
-        return {"type": "frame", "epoch": self.epoch, "loss_train": self.loss_train,
+        units = list(self.input_units)
+        if hidden:
+            grids = iter(thumbnails(torch.cat(hidden, dim=1).numpy()))
+            units += [{"name": f"h{layer}.{unit}", "layer": layer, "grid": next(grids)}
+                      for layer, h in enumerate(hidden, start=1) for unit in range(1, h.shape[1] + 1)]
+        progress = self._done / len(self.X_train) if self._order is not None else 0.0
+        return {"type": "frame", "epoch": self.epoch, "progress": round(progress, 3), "loss_train": self.loss_train,
                 "loss_test": self.loss_test, "playing": self.playing, "diverged": self.diverged,
                 "boundary": to_uint8(out.numpy(), *self.y_range).reshape(BOUNDARY, BOUNDARY),
                 "units": units}

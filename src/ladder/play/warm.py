@@ -1,0 +1,14 @@
+"""Imported once by the forkserver that the playground's workers are forked from, never elsewhere.
+
+Building a session and training it one epoch imports everything a session needs (PyTorch's
+optimizer pulls in its compiler stack on its first step: about 2.3 s on the reference machine),
+so every worker forked afterwards starts warm and its first session opens at once.
+"""
+
+import torch
+
+from .session import Session
+
+# One thread, as in the workers: no OpenMP team is started here, so none is inherited half-made.
+torch.set_num_threads(1)
+Session().step()
