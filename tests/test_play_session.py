@@ -171,3 +171,16 @@ def test_a_frame_part_way_through_an_epoch_says_how_far_it_is():
     session.advance(100)  # never past the end of the epoch
     frame = session.frame()
     assert (frame["epoch"], frame["progress"]) == (1, 0.0)
+
+
+def test_settings_changed_mid_epoch_act_from_the_next_epoch_wherever_the_epoch_was_cut():
+    sessions = [Session(dataset="circles", hidden=[4]) for _ in range(2)]
+    for session, cut in zip(sessions, (3, 11)):
+        session.step()
+        session.advance(cut)
+        session.apply({"type": "set", "settings": {"batch_size": 25, "lr": 0.1}})
+        session.step()  # the rest of epoch 2, as it began: batches of 10 at lr 0.03
+        session.step()  # epoch 3: batches of 25 at lr 0.1
+    first, second = (s.net.state_dict() for s in sessions)
+    assert all(torch.equal(first[k], second[k]) for k in first)
+    assert sessions[0].epoch == 3 and sessions[0].batches_per_epoch == 8

@@ -87,15 +87,24 @@ def _run_task(task: Task, device: str):
     return attempt(task, _worker_datasets[task.experiment], device)
 
 
+_preloads: set[str] = set()
+
+
 def worker_context(preload: str = "ladder.runner"):
-    """The multiprocessing context of ladder's worker processes, with `preload` imported once."""
+    """The multiprocessing context of ladder's worker processes, with `preload` imported once.
+
+    The forkserver is one per process: it imports every module asked for before it started
+    (a run's workers and the playground's may share it); a module asked for later is imported
+    by each worker as it starts.
+    """
+    _preloads.add(preload)
     # forkserver: workers are forked from a clean server that has imported ladder once, so they
     # start in well under a second and inherit no threads (a fork of a process that already ran
     # OpenMP or a progress bar's thread can hang). Elsewhere (macOS, Windows) spawn is all there is.
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload([preload])
+        ctx.set_forkserver_preload(sorted(_preloads))
         return ctx
     return multiprocessing.get_context("spawn")
 

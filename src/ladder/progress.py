@@ -1,10 +1,15 @@
-"""The terminal's progress bars: a run's rungs and epochs, and downloads."""
+"""The terminal's progress bars: a run's rungs and epochs, and downloads.
+
+rich.progress is imported where a bar is made, not here: `ladder --help` should not pay for it.
+"""
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn,
-                           TimeElapsedColumn, TransferSpeedColumn)
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
 
 
 class ProgressListener:
@@ -37,6 +42,8 @@ class ProgressListener:
 
 def bars(console: Console) -> Progress:
     """Bars that vanish when done, so the tables that follow stand alone."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), console=console, transient=True)
 
@@ -59,6 +66,8 @@ class DownloadBar:
 
     @total.setter
     def total(self, value):
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
         self._progress = Progress(TextColumn("{task.description}"), BarColumn(),
                                   DownloadColumn(), TransferSpeedColumn(), console=self.console)
         self._task = self._progress.add_task(self.description, total=value or None)

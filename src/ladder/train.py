@@ -36,6 +36,9 @@ class Diverged(ArithmeticError):
                          f"try a lower learning rate")
         self.epoch, self.reason, self.history = epoch, reason, history
 
+    def __reduce__(self):  # rebuilt from its own arguments when it crosses to another process
+        return Diverged, (self.epoch, self.reason, self.history)
+
 
 def check_divergence(epoch: int, history: dict[str, list[float]]) -> None:
     """Raise Diverged when this epoch's mean loss is not finite or has exploded."""
@@ -76,22 +79,22 @@ class Batches:
 
     def __init__(self, n: int, batch_size: int | None, seed: int, device: torch.device,
                  shuffle: bool = True):
-        self.n, self.device, self.shuffle_each_epoch = n, device, shuffle
+        self.n, self.device, self.shuffle = n, device, shuffle
         self.size = n if batch_size is None else min(int(batch_size), n)
         if self.size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.size}")
         self.per_epoch = -(-n // self.size)
-        self.shuffle = torch.Generator().manual_seed(seed)
+        self.rng = torch.Generator().manual_seed(seed)
 
     def __iter__(self):
         if self.size >= self.n:
             yield slice(None)
             return
-        if not self.shuffle_each_epoch:
+        if not self.shuffle:
             for start in range(0, self.n, self.size):
                 yield slice(start, start + self.size)
             return
-        order = torch.randperm(self.n, generator=self.shuffle).to(self.device)
+        order = torch.randperm(self.n, generator=self.rng).to(self.device)
         for start in range(0, self.n, self.size):
             yield order[start:start + self.size]
 

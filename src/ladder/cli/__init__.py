@@ -11,17 +11,44 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from .. import __version__
 from ..errors import LadderError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="ladder: why deep learning works, shown by real and measured experiments.")
+
+
+def escape(text: str) -> str:
+    """rich's markup escaped in `text` (rich.markup is imported here, when something is printed)."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+class LazyConsole:
+    """A rich Console made when first used: importing rich.console takes about 50 ms, a sixth of
+    what `ladder --help` may take, and help never prints through it. Its methods are the
+    Console's; `.rich` is the Console itself, for rich's own classes (a progress bar's console)."""
+
+    def __init__(self, **options):
+        self._options, self._console = options, None
+
+    @property
+    def rich(self):
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name):
+        return getattr(self.rich, name)
+
+
 # Off a terminal (CI logs, pipes) rich would assume 80 columns and wrap the tables.
-console = Console(width=None if sys.stdout.isatty() else 120)
-errors = Console(stderr=True)
+console = LazyConsole(width=None if sys.stdout.isatty() else 120)
+errors = LazyConsole(stderr=True)
 
 
 def user_errors(command):

@@ -34,5 +34,5 @@ def fetch(
         load_mnist(data_dir, download=False)  # checks every file's header and hash
         console.print(f"MNIST is already here, checked: {found}")
         return
-    folder = fetch_mnist(data_dir, progress=lambda name: DownloadBar(name, errors))
+    folder = fetch_mnist(data_dir, progress=lambda name: DownloadBar(name, errors.rich))
     console.print(f"MNIST is ready in {folder}")

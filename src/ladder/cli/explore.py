@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from ..errors import LadderError
-from . import app, console, user_errors
+from . import app, console, escape, user_errors
 
 
 @app.command("list")
@@ -20,6 +18,7 @@ def list_():
     from ..data import DATASETS
     from ..features import FEATURES
     from ..rungs import MODELS
+    from rich.table import Table
 
     sections = {
         "experiments": [(n, exp.builtin_title(n)) for n in exp.builtin_names()],

@@ -34,4 +34,4 @@ def play(
                               f"choose another --port") from None
     from ..play.server import serve
 
-    serve(host, port, models, browser, console)
+    serve(host, port, models, browser, console.rich)

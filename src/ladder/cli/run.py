@@ -66,7 +66,7 @@ def run(
     started = time.perf_counter()
     datasets = load_datasets(specs)  # a bad dataset parameter fails before any training
     n_jobs, per_job = _plan(specs, datasets, seeds, jobs, backend)
-    with bars(console) as progress, budget.budget(per_job):
+    with bars(console.rich) as progress, budget.budget(per_job):
         runs = run_experiments(specs, seed_list, device, ProgressListener(progress), datasets, n_jobs, per_job,
                                backend, address)
     records = [r.record for r in runs]
@@ -89,7 +89,7 @@ def _write(out_dir: Path, runs, results: dict, started: float, figures: bool) ->
     from ..figures import count_figures
     from ..outputs import write_run
 
-    with bars(console) as progress:
+    with bars(console.rich) as progress:
         task = progress.add_task("figures", total=count_figures(runs) if figures else 0)
         write_run(out_dir, runs, results, started, figures,
                   lambda title: progress.update(task, advance=1, description=title))

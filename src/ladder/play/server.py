@@ -31,13 +31,15 @@ log = logging.getLogger("ladder.play")
 class Connection:
     """One browser tab: its session (in a worker process), an outbox for replies, and one slot for the latest frame."""
 
-    def __init__(self, ws: WebSocket, session: RemoteSession, app_state):
-        self.ws, self.session, self.state = ws, session, app_state
+    def __init__(self, ws: WebSocket, session: RemoteSession | None, app_state):
+        self.ws, self.session, self.state = ws, session, app_state  # session: set once it opens
         self.outbox: deque[str] = deque(maxlen=64)
         self.frame: str | None = None
         self.wake = asyncio.Event()
         self.lock = asyncio.Lock()  # one job at a time on this session, from any task
+        self.playing = False  # as the session last said, under the lock
         self.player: asyncio.Task | None = None
+        self.close_code: int | None = None  # set: close the socket once everything queued is sent
 
     def push(self, text: str) -> None:
         self.outbox.append(text)
@@ -52,9 +54,13 @@ class Connection:
         try:
             await self._receive()
         finally:
-            sender.cancel()
             if self.player is not None:
                 self.player.cancel()
+            if self.close_code is None:
+                sender.cancel()
+            else:  # let it send what is queued (the error that says why) and close the socket
+                with contextlib.suppress(Exception):
+                    await sender
 
     async def _send(self) -> None:
         while True:
@@ -65,27 +71,36 @@ class Connection:
             if self.frame is not None:
                 frame, self.frame = self.frame, None
                 await self.ws.send_text(frame)
+            if self.close_code is not None:
+                await self.ws.close(code=self.close_code)
+                return
 
     async def _receive(self) -> None:
-        while True:
+        while self.close_code is None:
             event = await self.ws.receive()
             if event["type"] == "websocket.disconnect":
                 return
-            try:
-                await self._handle(decode(event.get("text") if event.get("text") is not None
-                                          else event.get("bytes"), MAX_MESSAGE))
-            except (MessageError, PlayError) as exc:
-                self.push(encode({"type": "error", "message": str(exc)}))
-            except WorkerStopped as exc:
-                self.push(encode({"type": "error", "message": str(exc)}))
-                await asyncio.sleep(0.1)  # let the sender pass the message on before closing
-                await self.ws.close(code=1011)
-                return
-            except Exception:  # noqa: BLE001 - a bug must not end the server or this session
-                log.exception("play: a message failed")
-                self.push(encode({"type": "error", "message": "internal error; the server log has details"}))
+            await self._safely(self._handle(event.get("text") if event.get("text") is not None
+                                            else event.get("bytes")))
 
-    async def _handle(self, message: dict) -> None:
+    async def _safely(self, work) -> bool:
+        """Await `work`; what goes wrong becomes an error message (and False), never the server's end."""
+        try:
+            await work
+            return True
+        except (MessageError, PlayError) as exc:
+            self.push(encode({"type": "error", "message": str(exc)}))
+        except WorkerStopped as exc:  # the session is gone: say so, then close the socket
+            self.playing = False
+            self.push(encode({"type": "error", "message": str(exc)}))
+            self.close_code = 1011
+        except Exception:  # noqa: BLE001 - a bug must not end the server or this session
+            log.exception("play: a message failed")
+            self.push(encode({"type": "error", "message": "internal error; the server log has details"}))
+        return False
+
+    async def _handle(self, text) -> None:
+        message = decode(text, MAX_MESSAGE)
         kind = message["type"]
         if kind == "digits":
             self.state.digits.subscribe(self.push)
@@ -94,15 +109,17 @@ class Connection:
         elif kind == "compare":
             # Fitted here, in a thread, so the other sessions of the worker train on meanwhile.
             from .compare import compare
-            data, settings = await self._job(self.session.inputs)
+            async with self.lock:
+                data, settings = await self.session.inputs()
             loop = asyncio.get_running_loop()
             self.push(encode(await loop.run_in_executor(self.state.executor, compare, data, settings)))
         else:
-            replies, frame, playing = await self._job(self.session.apply, message)
+            async with self.lock:
+                replies, frame, self.playing = await self.session.apply(message)
             for reply in replies:
                 self.push(reply)
             self.show(frame)
-            if playing and (self.player is None or self.player.done()):
+            if self.playing and (self.player is None or self.player.done()):
                 self.player = asyncio.create_task(self._play())
 
     async def _digit(self, message: dict) -> None:
@@ -114,20 +131,24 @@ class Connection:
         loop = asyncio.get_running_loop()
         self.push(encode(await loop.run_in_executor(self.state.digit_executor, digits.predict, pixels)))
 
-    async def _job(self, call, *args):
-        async with self.lock:
-            return await call(*args)
-
     async def _play(self) -> None:
-        """Frame after frame while playing, at most max_steps_per_second: each a piece of an epoch, or a whole one."""
+        """Frame after frame while playing, at most max_steps_per_second: each a piece of an epoch, or a whole one.
+
+        It reads `self.playing` afresh each time round, so a pause and a play that both come in
+        while it waits for its next frame leave it playing.
+        """
         loop = asyncio.get_running_loop()
         interval = 1 / self.state.limits.max_steps_per_second
-        playing = True
-        while playing:
+        while self.playing:
             started = loop.time()
-            frame, playing = await self._job(self.session.tick)
-            self.show(frame)
+            if not await self._safely(self._tick()):
+                self.playing = False  # one error message, not one a frame
             await asyncio.sleep(max(0.0, interval - (loop.time() - started)))
+
+    async def _tick(self) -> None:
+        async with self.lock:
+            frame, self.playing = await self.session.tick()
+        self.show(frame)
 
 
 async def play_socket(ws: WebSocket) -> None:

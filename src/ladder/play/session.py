@@ -162,8 +162,9 @@ class Session:
             if p.dim() > 1:  # L1 acts on weights, not biases, as in the course
                 p.register_hook(self._l1_gradient(p))
         self.epoch = 0
-        self._order: torch.Tensor | None = None  # the epoch under way: its shuffled points
-        self._done = 0  # how many of them it has trained on
+        self._order: torch.Tensor | None = None  # the epoch under way: its shuffled points,
+        self._done = 0  # how many of them it has trained on,
+        self._hyper = self._epoch_settings()  # and the settings it trains with
         self.diverged: str | None = None
         self.loss_train, self.loss_test = self._losses()
         self.reference = self.loss_train
@@ -175,7 +176,7 @@ class Session:
         second loop, and the loss shown stays the data's loss, as the course plots it.
         """
         def hook(grad):
-            s = self.settings
+            s = self._hyper
             if s["regularization"] == "l1" and s["reg_rate"] > 0:
                 return grad + s["reg_rate"] * weight.detach().sign()
             return None
@@ -197,14 +198,14 @@ class Session:
         """
         if self.diverged:
             return
-        n, size = len(self.X_train), min(self.settings["batch_size"], len(self.X_train))
         if self._order is None:
-            self._order = torch.randperm(n, generator=torch.Generator().manual_seed(self.epoch))
-            self._done = 0
-        left = -(-(n - self._done) // size)
+            # Settings changed mid-epoch act from the next one: where an epoch was cut never matters.
+            self._order = torch.randperm(len(self.X_train), generator=torch.Generator().manual_seed(self.epoch))
+            self._done, self._hyper = 0, self._epoch_settings()
+        s, size = self._hyper, self._batch_size()
+        left = -(-(len(self.X_train) - self._done) // size)
         batches = left if batches is None else max(1, min(int(batches), left))
         piece = self._order[self._done:self._done + batches * size]
-        s = self.settings
         try:
             train(self.net, self.X_train[piece], self.y_train[piece], loss="bce" if self.classification else "mse",
                   optimizer="sgd", lr=s["lr"], epochs=1, batch_size=size, shuffle=False,
@@ -212,12 +213,20 @@ class Session:
         except Diverged:
             pass  # the epoch's losses below say how, and stop training
         self._done += len(piece)
-        if self._done >= n:
+        if self._done >= len(self.X_train):
             self._end_epoch()
+
+    def _epoch_settings(self) -> dict:
+        return {key: self.settings[key] for key in ("batch_size", "lr", "regularization", "reg_rate")}
+
+    def _batch_size(self) -> int:
+        return min(self._hyper["batch_size"], len(self.X_train))
 
     @property
     def batches_per_epoch(self) -> int:
-        return -(-len(self.X_train) // min(self.settings["batch_size"], len(self.X_train)))
+        """How many mini-batches the epoch under way (or the next one) has."""
+        size = self._batch_size() if self._order is not None else min(self.settings["batch_size"], len(self.X_train))
+        return -(-len(self.X_train) // size)
 
     def _end_epoch(self) -> None:
         self.epoch += 1

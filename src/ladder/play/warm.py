@@ -5,10 +5,9 @@ optimizer pulls in its compiler stack on its first step: about 2.3 s on the refe
 so every worker forked afterwards starts warm and its first session opens at once.
 """
 
-import torch
-
+from .. import budget
 from .session import Session
 
 # One thread, as in the workers: no OpenMP team is started here, so none is inherited half-made.
-torch.set_num_threads(1)
-Session().step()
+with budget.threads(1):
+    Session().step()

@@ -24,10 +24,10 @@ from .session import Session
 from .settings import Limits
 
 MAX_WORKERS = 8
-#: The frame rates a playing session is kept between (the issue asks for 30 a second, these leave
-#: a margin): it trains fewer batches between two frames when they come further apart than the
-#: first allows, more when they come closer than the second; in between it keeps its pace.
-SLOWEST, FASTEST = 1 / 34, 1 / 40
+#: The seconds between two frames of a playing session are kept between these (30 frames a second
+#: is the aim, they leave a margin): it trains fewer batches between two frames when they come
+#: further apart than MAX_GAP, more when they come closer than MIN_GAP; in between it keeps its pace.
+MAX_GAP, MIN_GAP = 1 / 34, 1 / 40
 
 
 class WorkerStopped(RuntimeError):
@@ -43,17 +43,20 @@ class Pace:
     Only what is shown depends on timing; the training does not (Session.advance).
     """
 
-    def __init__(self):
+    def __init__(self, limits: Limits | None = None):
         self.batches, self.last = 1, None
+        # The server never asks for frames closer than its own limit allows: aim above that.
+        fastest = 1 / (limits or Limits()).max_steps_per_second
+        self.max_gap, self.min_gap = max(MAX_GAP, 1.25 * fastest), max(MIN_GAP, 1.05 * fastest)
 
     def next(self, now: float) -> int:
         gap = None if self.last is None else now - self.last
         self.last = now
         if gap is None or gap > 1.0:  # the first frame, or the first after a pause
             return self.batches
-        if gap > SLOWEST:
+        if gap > self.max_gap:
             self.batches = max(1, int(self.batches * 0.7))
-        elif gap < FASTEST:
+        elif gap < self.min_gap:
             self.batches += max(1, self.batches // 4)
         return self.batches
 
@@ -61,19 +64,19 @@ class Pace:
 # -- inside a worker ----------------------------------------------------------------------------
 _sessions: dict[int, Session] = {}
 _paces: dict[int, Pace] = {}
-_held = contextlib.ExitStack()
+_thread_budget = contextlib.ExitStack()
 
 
 def _start_worker() -> None:
     # One thread for these small nets, held for the worker's life: applying the budget costs
     # about 2.6 ms, more than a piece of an epoch.
-    _held.enter_context(budget.threads(1))
+    _thread_budget.enter_context(budget.threads(1))
     from . import warm  # noqa: F401 - already imported when this worker was forked warm
 
 
 def _open(sid: int, limits: Limits) -> tuple[dict, str, str]:
     session = _sessions[sid] = Session(limits)
-    _paces[sid] = Pace()
+    _paces[sid] = Pace(limits)
     return session.settings, encode(session.points()), encode(session.frame())
 
 
@@ -84,8 +87,10 @@ def _apply(sid: int, message: dict) -> tuple[list[str], str, bool]:
 
 
 def _tick(sid: int) -> tuple[str, bool]:
-    """Train the session until its next frame is due, then draw that frame."""
+    """Train the session until its next frame is due, then draw that frame (paused: only draw it)."""
     session, pace = _sessions[sid], _paces[sid]
+    if not session.playing:  # a pause, step or reset came in since this tick was asked for
+        return encode(session.frame()), False
     session.advance(pace.next(time.perf_counter()))
     pace.batches = min(pace.batches, session.batches_per_epoch)
     return encode(session.frame()), session.playing
@@ -120,7 +125,7 @@ class Workers:
         warm_up()
         # A worker process starts with its first session and stays for the server's life.
         self.pools = [self._pool() for _ in range(max(1, min(n, MAX_WORKERS)))]
-        self.held = [0] * len(self.pools)
+        self.sessions = [0] * len(self.pools)  # how many sessions each worker holds
         self.ids = itertools.count()
 
     @staticmethod
@@ -131,8 +136,8 @@ class Workers:
     async def open(self) -> tuple["RemoteSession", tuple[dict, str, str]]:
         """A new session in the least busy worker, with its settings, data and first frame."""
         for attempt in range(2):  # a worker found dead is replaced: the second try gets a new one
-            index = self.held.index(min(self.held))
-            self.held[index] += 1
+            index = self.sessions.index(min(self.sessions))
+            self.sessions[index] += 1
             remote = RemoteSession(self, index, next(self.ids))
             try:
                 return remote, await remote.call(_open, self.limits)
@@ -143,6 +148,12 @@ class Workers:
             except BaseException:
                 await remote.close()
                 raise
+
+    def replace(self, index: int, broken: ProcessPoolExecutor) -> None:
+        """A new worker in place of one that died; its sessions are gone with it."""
+        if self.pools[index] is broken:  # the first of its sessions to notice replaces it
+            self.pools[index], self.sessions[index] = self._pool(), 0
+            broken.shutdown(wait=False, cancel_futures=True)
 
     def shutdown(self) -> None:
         for pool in self.pools:
@@ -161,8 +172,7 @@ class RemoteSession:
         try:
             return await asyncio.wrap_future(self.pool.submit(fn, self.sid, *args))
         except BrokenProcessPool:
-            if self.workers.pools[self.index] is self.pool:  # the first to notice starts a new one
-                self.workers.pools[self.index] = Workers._pool()
+            self.workers.replace(self.index, self.pool)
             raise WorkerStopped("this session's worker process stopped (killed, or out of memory); "
                                 "reload the page to start a new session") from None
 
@@ -179,6 +189,7 @@ class RemoteSession:
         if self.closed:
             return
         self.closed = True
-        self.workers.held[self.index] -= 1
+        if self.workers.pools[self.index] is self.pool:  # a replaced worker's count began anew
+            self.workers.sessions[self.index] -= 1
         with contextlib.suppress(WorkerStopped, RuntimeError):  # RuntimeError: the pool shut down
             await self.call(_close)
