@@ -3,8 +3,9 @@
 Starts `ladder play --no-browser` as its own process and drives it with real WebSocket clients
 (the websockets library): 1 and then 8 sessions training at once, each counting the boundary
 frames it receives (target ≥ 30 /s each with 8 on 2 cores); 50 digit predictions one after the
-other (target ≤ 50 ms each); the server's resident memory before and after 50 connect–train–
-disconnect cycles (target: back near its baseline). Prints numbers and ratios; not a test.
+other (target ≤ 50 ms each); the memory of the server and its worker processes (PSS, so pages
+the forked workers share count once) before and after 50 connect–train–disconnect cycles
+(target: back near its baseline). Prints numbers and ratios; not a test.
 
     LADDER_DATA_DIR=../shared/data .venv/bin/python benchmarks/bench_play.py [--seconds 10] [--models DIR]
 """

@@ -28,7 +28,7 @@ class Limits:
     max_layers: int = 6
     max_units: int = 64
     max_csv_bytes: int = 1_000_000
-    max_steps_per_second: float = 60.0
+    max_steps_per_second: float = 60.0  # frames a playing session gets, each an epoch or a piece of one
 
 
 def _number(key, value, low, high, integer=False):
