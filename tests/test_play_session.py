@@ -184,3 +184,16 @@ def test_settings_changed_mid_epoch_act_from_the_next_epoch_wherever_the_epoch_w
     first, second = (s.net.state_dict() for s in sessions)
     assert all(torch.equal(first[k], second[k]) for k in first)
     assert sessions[0].epoch == 3 and sessions[0].batches_per_epoch == 8
+
+
+def test_a_loss_that_turns_infinite_mid_epoch_stops_training_there():
+    session = Session(dataset="sine", lr=100, hidden=[8, 8], activation="relu")  # 20 batches an epoch
+    pieces = 0
+    while not session.diverged:
+        session.advance(1)
+        pieces += 1
+    assert pieces < session.batches_per_epoch  # not trained on NaN to the epoch's end
+    assert session.epoch == 1 and "infinite or NaN" in session.diverged and "now 100" in session.diverged
+    frame = session.frame()
+    session.advance(1)
+    assert session.frame()["epoch"] == frame["epoch"] and not session.playing

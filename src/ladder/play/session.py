@@ -202,7 +202,8 @@ class Session:
             # Settings changed mid-epoch act from the next one: where an epoch was cut never matters.
             self._order = torch.randperm(len(self.X_train), generator=torch.Generator().manual_seed(self.epoch))
             self._done, self._hyper = 0, self._epoch_settings()
-        s, size = self._hyper, self._batch_size()
+        s = self._hyper
+        size = min(s["batch_size"], len(self.X_train))
         left = -(-(len(self.X_train) - self._done) // size)
         batches = left if batches is None else max(1, min(int(batches), left))
         piece = self._order[self._done:self._done + batches * size]
@@ -210,23 +211,19 @@ class Session:
             train(self.net, self.X_train[piece], self.y_train[piece], loss="bce" if self.classification else "mse",
                   optimizer="sgd", lr=s["lr"], epochs=1, batch_size=size, shuffle=False,
                   weight_decay=s["reg_rate"] if s["regularization"] == "l2" else 0.0)
-        except Diverged:
-            pass  # the epoch's losses below say how, and stop training
-        self._done += len(piece)
+            self._done += len(piece)
+        except Diverged:  # the loss is no longer a number: end the epoch here, its losses say how
+            self._done = len(self.X_train)
         if self._done >= len(self.X_train):
             self._end_epoch()
 
     def _epoch_settings(self) -> dict:
         return {key: self.settings[key] for key in ("batch_size", "lr", "regularization", "reg_rate")}
 
-    def _batch_size(self) -> int:
-        return min(self._hyper["batch_size"], len(self.X_train))
-
     @property
     def batches_per_epoch(self) -> int:
-        """How many mini-batches the epoch under way (or the next one) has."""
-        size = self._batch_size() if self._order is not None else min(self.settings["batch_size"], len(self.X_train))
-        return -(-len(self.X_train) // size)
+        """How many mini-batches an epoch with the current settings has."""
+        return -(-len(self.X_train) // min(self.settings["batch_size"], len(self.X_train)))
 
     def _end_epoch(self) -> None:
         self.epoch += 1
@@ -237,7 +234,7 @@ class Session:
             how = "became infinite or NaN" if not math.isfinite(worst) else (
                 f"exploded to {worst:.3g} from {self.reference:.3g}")
             self.diverged = (f"Diverged at epoch {self.epoch}: the loss {how}. Training stopped; "
-                             f"try a lower learning rate (now {self.settings['lr']:g}), then reset.")
+                             f"try a lower learning rate (now {self._hyper['lr']:g}), then reset.")
             self.playing = False
 
     def _losses(self) -> tuple[float, float]:
