@@ -114,7 +114,9 @@ def test_uint8_inputs_are_scaled_like_pixels():
     pixels = rng.integers(0, 256, size=(200, 16), dtype=np.uint8)
     y = (pixels[:, :8].astype(int).sum(1) > pixels[:, 8:].astype(int).sum(1)).astype(int)
     scaled = ((pixels / 255.0 - 0.1307) / 0.3081).astype(np.float32)
+    original = pixels.copy()
     a = TorchClassifier(module="linear", epochs=20, random_state=0).fit(pixels, y)
+    np.testing.assert_array_equal(pixels, original)  # scaled in place, but on a copy
     b = TorchClassifier(module="linear", epochs=20, random_state=0).fit(scaled, y)
     np.testing.assert_allclose(a.history_["loss"], b.history_["loss"], rtol=1e-5)
     np.testing.assert_allclose(a.predict_proba(pixels), b.predict_proba(scaled), rtol=1e-5)

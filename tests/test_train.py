@@ -8,7 +8,7 @@ from torch import nn
 
 from ladder.models import MLP, LinearNet
 from ladder.devices import device_available, pick_device
-from ladder.train import train
+from ladder.train import take, train
 
 
 def line_data(n=100):
@@ -276,3 +276,12 @@ def test_a_perfect_fit_wobbling_near_zero_is_not_a_divergence():
     X, y = np.array([[0.5, -1.0]]), np.array([2.0])  # one sample: the loss can reach ~0
     model = TorchRegressor(module="mlp", hidden=(8,), epochs=100, lr=0.01, random_state=0).fit(X, y)
     assert len(model.history_["loss"]) == 100
+
+
+def test_take_gathers_the_same_rows_as_indexing_for_index_tensors_and_slices():
+    X = torch.randint(0, 256, (50, 7), dtype=torch.uint8)
+    y = torch.arange(50)
+    idx = torch.randperm(50, generator=torch.Generator().manual_seed(0))[:13]
+    assert torch.equal(take(X, idx), X[idx]) and torch.equal(take(y, idx), y[idx])
+    assert torch.equal(take(X, slice(10, 20)), X[10:20])
+    assert torch.equal(take(X, slice(None)), X)
