@@ -285,3 +285,24 @@ def test_take_gathers_the_same_rows_as_indexing_for_index_tensors_and_slices():
     assert torch.equal(take(X, idx), X[idx]) and torch.equal(take(y, idx), y[idx])
     assert torch.equal(take(X, slice(10, 20)), X[10:20])
     assert torch.equal(take(X, slice(None)), X)
+
+
+class _RecordsMode(nn.Module):
+    """A linear layer that notes whether it was in training mode at each forward pass."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear, self.modes = nn.Linear(1, 1), []
+
+    def forward(self, x):
+        if torch.is_grad_enabled():
+            self.modes.append(self.training)
+        return self.linear(x)
+
+
+def test_every_training_step_runs_in_train_mode_even_after_evaluate_or_a_callback_switched_it():
+    X, y = line_data()
+    model = _RecordsMode().eval()  # handed over in eval mode, as after a prediction
+    train(model, X, y, epochs=4, batch_size=10, evaluate=lambda m: {},
+          callback=lambda epoch, history, m: m.eval())
+    assert len(model.modes) == 4 * 10 and all(model.modes)
