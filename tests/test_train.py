@@ -8,7 +8,7 @@ from torch import nn
 
 from ladder.models import MLP, LinearNet
 from ladder.devices import device_available, pick_device
-from ladder.train import take, train
+from ladder.train import mixed_precision, take, train
 
 
 def line_data(n=100):
@@ -306,3 +306,14 @@ def test_every_training_step_runs_in_train_mode_even_after_evaluate_or_a_callbac
     train(model, X, y, epochs=4, batch_size=10, evaluate=lambda m: {},
           callback=lambda epoch, history, m: m.eval())
     assert len(model.modes) == 4 * 10 and all(model.modes)
+
+
+def test_mixed_precision_computes_in_bf16_only_where_asked_and_the_hardware_has_it():
+    from ladder.devices import bf16_supported
+
+    cpu = torch.device("cpu")
+    a = torch.randn(4, 4)
+    with mixed_precision(cpu, autocast=False):
+        assert (a @ a).dtype == torch.float32
+    with mixed_precision(cpu, autocast=True):
+        assert (a @ a).dtype == (torch.bfloat16 if bf16_supported(cpu) else torch.float32)

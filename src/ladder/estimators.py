@@ -16,8 +16,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import budget
 from .features.shapes import image_size
 from .models import MODULES, count_parameters
-from .devices import bf16_supported, pick_device
-from .train import Diverged, train
+from .devices import pick_device
+from .train import Diverged, mixed_precision, train
 
 # Rows per forward pass when predicting: bounds memory. A CNN's first activations for 1,024 MNIST
 # images (51 MB) are larger than what glibc keeps for reuse, so every chunk faulted in fresh pages
@@ -161,9 +161,11 @@ class _TorchEstimator(BaseEstimator):
 
     def _logits(self, X: torch.Tensor) -> torch.Tensor:
         """Raw outputs for inputs already on the device, in chunks to bound memory."""
-        self.module_.eval()
-        use_bf16 = self.autocast and bf16_supported(self.device_)  # as in training
-        with torch.no_grad(), torch.autocast(self.device_.type, dtype=torch.bfloat16, enabled=use_bf16):
+        if self.module_.training:  # (eval() walks every layer: a cost on each epoch's test curve)
+            self.module_.eval()
+        with torch.no_grad(), mixed_precision(self.device_, self.autocast):  # as in training
+            if len(X) <= PREDICT_CHUNK:
+                return self.module_(self._transform(X)).float()
             return torch.cat([self.module_(self._transform(X[i:i + PREDICT_CHUNK])).float()
                               for i in range(0, len(X), PREDICT_CHUNK)])
 
