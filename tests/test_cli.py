@@ -654,3 +654,20 @@ def test_jobs_auto_keeps_a_run_with_images_in_one_process_and_spreads_toys():
     with_images = parallel_work(toys + [experiments.resolve("mnist")], toy_data + [images], 3)
     assert with_images == 0
     assert budget.plan(n_tasks + 7, "auto", cores=2, work=with_images) == (1, 2)
+
+
+HEAVY = ("numpy", "torch", "sklearn", "matplotlib", "scipy")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["run", "--help"], ["list"]])
+def test_the_quick_commands_import_no_heavy_library(args):
+    # What makes `ladder --help` and `ladder list` answer at once: torch alone takes 1-3 s to import.
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom ladder.cli import main\nsys.argv = ['ladder', *sys.argv[1:]]\n"
+              "try:\n    main()\nexcept SystemExit:\n    pass\n"
+              f"print('imported:', *sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True)
+    assert done.stdout.strip(), done.stderr  # the command did answer
+    assert done.stderr.strip().splitlines()[-1] == "imported:", done.stderr

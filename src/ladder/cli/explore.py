@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import LadderError
-from . import app, console, escape, user_errors
+from . import app, console, user_errors
 
 
 @app.command("list")
@@ -18,7 +18,6 @@ def list_():
     from ..data import DATASETS
     from ..features import FEATURES
     from ..rungs import MODELS
-    from rich.table import Table
 
     sections = {
         "experiments": [(n, exp.builtin_title(n)) for n in exp.builtin_names()],
@@ -27,13 +26,26 @@ def list_():
         "models": [(n, f"{desc} (backends: {', '.join(b)})") for n, (desc, _, b) in MODELS.items()],
     }
     for title, rows in sections.items():
-        table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
-        table.add_column(style="bold", no_wrap=True)
-        table.add_column()
-        for name, text in rows:
-            table.add_row(name, escape(text))
-        console.print(table)
-        console.print()
+        typer.echo(_two_columns(title, rows))
+
+
+def _two_columns(title: str, rows: list[tuple[str, str]]) -> str:
+    """A titled list of names and their descriptions, each wrapped to the terminal's width.
+
+    Plain text, not a rich Table: drawing the four tables took longer than the rest of
+    `ladder list` together, whose answer should be instant.
+    """
+    import shutil
+    import textwrap
+
+    indent = max(len(name) for name, _ in rows) + 2
+    width = max(shutil.get_terminal_size((100, 24)).columns - indent, 30)
+    lines = [title]
+    for name, text in rows:
+        wrapped = textwrap.wrap(text, width) or [""]
+        lines.append(name.ljust(indent) + wrapped[0])
+        lines += [" " * indent + more for more in wrapped[1:]]
+    return "\n".join(lines) + "\n"
 
 
 def _first_line(fn) -> str:

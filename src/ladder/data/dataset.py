@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported where arrays are made: `ladder list` never needs it
+    import numpy as np
 
 
 @dataclass
@@ -27,10 +30,12 @@ class Dataset:
 
     @property
     def n_features(self) -> int:
-        return int(np.prod(self.X_train.shape[1:]))
+        return math.prod(self.X_train.shape[1:])
 
     @property
     def n_classes(self) -> int | None:
+        import numpy as np
+
         return len(np.unique(self.y_train)) if self.task == "classification" else None
 
     def subset(self, n_train: int | None = None, n_test: int | None = None) -> "Dataset":

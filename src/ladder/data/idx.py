@@ -10,8 +10,10 @@ from __future__ import annotations
 import gzip
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # imported when a file is read: `ladder list` never needs numpy
+    import numpy as np
 
 
 class IdxError(Exception):
@@ -39,6 +41,8 @@ def read_idx_file(path: Path, magic: int, image_side: int | None = None) -> tupl
     Raises IdxError if the magic number is not `magic`, if images are not `image_side` pixels
     square, or if the file is shorter or longer than its header promises.
     """
+    import numpy as np
+
     kind = "image" if image_side is not None else "label"
     opener = gzip.open if path.suffix == ".gz" else open
     try:

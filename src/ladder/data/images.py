@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from . import mnist_files
 from .dataset import Dataset, split, task
 from .mnist_files import (FILES, HOW_TO_GET, MIRRORS, MNISTError, MNISTUnavailable,  # noqa: F401
                           cache_dir, fetch_mnist, find_mnist, read_idx, search_roots)
+
+if TYPE_CHECKING:  # numpy is imported where arrays are made: `ladder list` never needs it
+    import numpy as np
 
 # -- the public loaders ------------------------------------------------------------------------
 def load_mnist(data_dir: str | os.PathLike | None = None, download: bool = True
@@ -36,6 +38,8 @@ def load_mnist(data_dir: str | os.PathLike | None = None, download: bool = True
         if len(images) != len(labels):  # only possible when FILES was edited
             raise MNISTError(f"{folder} holds {len(images)} images but {len(labels)} labels; "
                              + HOW_TO_GET)
+    import numpy as np
+
     # int64 labels: what scikit-learn's datasets use and what PyTorch's losses expect.
     return X_train, y_train.astype(np.int64), X_test, y_test.astype(np.int64)
 
@@ -64,6 +68,7 @@ def mnist(data_dir: str | None = None, download: bool = True, fallback: bool = T
 @task("classification")
 def digits(seed: int = 0, test_size: float = 0.25) -> Dataset:
     """scikit-learn's 1,797 bundled handwritten digits, 8×8 pixels, split by class."""
+    import numpy as np
     from sklearn.datasets import load_digits
 
     bunch = load_digits()

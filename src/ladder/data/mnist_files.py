@@ -13,13 +13,14 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlsplit
-
-import numpy as np
 
 from ..errors import LadderError
 from .idx import IdxError, read_idx_file
+
+if TYPE_CHECKING:  # arrays come from idx.py: `ladder list` never needs numpy
+    import numpy as np
 
 #: The four MNIST files: size and SHA-256 of their decompressed content, in the order
 #: train images, train labels, test images, test labels.

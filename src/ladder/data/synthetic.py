@@ -1,12 +1,10 @@
 """Small synthetic datasets: the 2-D toys (circles, spirals, …) and the 1-D regressions.
 
-scikit-learn's generators are imported inside each function, so listing the datasets (their
-names, parameters and defaults) costs no import of scikit-learn.
+scikit-learn and numpy are imported inside each function, so listing the datasets (their
+names, parameters and defaults) costs no import of either.
 """
 
 from __future__ import annotations
-
-import numpy as np
 
 from .dataset import Dataset, split, task
 
@@ -50,6 +48,8 @@ def spirals(n: int = 1000, noise: float = 0.2, turns: float = 2.5, seed: int = 0
     _check(n, noise)
     if turns <= 0:
         raise ValueError(f"turns must be > 0, got {turns}")
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     half = n // 2
     # sqrt spreads points evenly along the arm instead of crowding the centre.
@@ -66,6 +66,8 @@ def spirals(n: int = 1000, noise: float = 0.2, turns: float = 2.5, seed: int = 0
 def xor(n: int = 1000, noise: float = 0.2, seed: int = 0, test_size: float = 0.25) -> Dataset:
     """Four clusters at the corners of a square; opposite corners share a class."""
     _check(n, noise)
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     corners = rng.integers(0, 4, size=n)
     centres = np.array([[1, 1], [-1, -1], [1, -1], [-1, 1]], dtype=float)
@@ -111,6 +113,8 @@ def sine(n: int = 300, noise: float = 0.15, frequency: float = 1.5, seed: int = 
          test_size: float = 0.25) -> Dataset:
     """y = sin(frequency·x) + N(0, noise²), x ~ U(-3, 3): a curve no line can follow."""
     _check(n, noise)
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     x = rng.uniform(-3, 3, size=n)
     y = np.sin(frequency * x) + rng.normal(0, noise, size=n)
@@ -123,6 +127,8 @@ def line(n: int = 100, noise: float = 0.0, slope: float = 2.0, low: float = -3.0
          grid: bool = False, seed: int = 0, test_size: float = 0.25) -> Dataset:
     """y = slope·x (+ noise), x ~ U(low, high) (or evenly spaced with `grid`): a line solves it exactly."""
     _check(n, noise, minimum=2)
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     x = np.linspace(low, high, n) if grid else rng.uniform(low, high, size=n)
     y = slope * x + rng.normal(0, noise, size=n) if noise else slope * x
