@@ -22,6 +22,8 @@ def load_mnist(data_dir: str | os.PathLike | None = None, download: bool = True
     is found and `download` is True. Raises MNISTUnavailable when MNIST cannot be had, MNISTError
     when a file is damaged.
     """
+    import numpy as np
+
     folder = mnist_files.find_mnist(data_dir)
     if folder is None:
         places = ", ".join(str(root) for root in mnist_files.search_roots(data_dir))
@@ -38,8 +40,6 @@ def load_mnist(data_dir: str | os.PathLike | None = None, download: bool = True
         if len(images) != len(labels):  # only possible when FILES was edited
             raise MNISTError(f"{folder} holds {len(images)} images but {len(labels)} labels; "
                              + HOW_TO_GET)
-    import numpy as np
-
     # int64 labels: what scikit-learn's datasets use and what PyTorch's losses expect.
     return X_train, y_train.astype(np.int64), X_test, y_test.astype(np.int64)
 
