@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 
@@ -24,6 +26,7 @@ def device_available(device: torch.device) -> bool:
     return device.type == "cpu"
 
 
+@functools.cache  # a fact of the hardware, asked before every training step
 def bf16_supported(device: torch.device) -> bool:
     """Whether bf16 autocast speeds this device up: CUDA, or a CPU with native bf16 (AVX512-BF16/AMX).
 
