@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from conftest import read_results
+from conftest import leftovers, read_results, temporary_files
 
-from ladder import backends, experiments as exp
+from ladder import backends, budget, experiments as exp
 from ladder.backends import Failed, Task
 from ladder.experiments.spec import Component, RungSpec
 from ladder.runner import Listener, RungRun, load_dataset, run_experiments
@@ -162,3 +162,105 @@ def test_without_ray_the_ray_backend_says_how_to_install_it(invoke, tiny_toml, m
     result = invoke("run", tiny_toml, "--backend", "ray")
     assert result.exit_code == 2
     assert result.stderr.strip() == "error: the ray backend needs Ray: pip install 'ladder[ray]'"
+
+
+DIGITS = """
+name = "digits-in-threads"
+title = "a run on images: its jobs are threads of one process"
+dataset = { name = "digits" }
+
+[[rungs]]
+name = "logreg"
+features = { kind = "standardize" }
+model = { kind = "logistic", backend = "sklearn", max_iter = 5 }
+
+[[rungs]]
+name = "mlp"
+model = { kind = "mlp", hidden = [32] }
+train = { epochs = 3, optimizer = "adam", lr = 0.01, batch_size = 64 }
+
+[[rungs]]
+name = "cnn"
+model = { kind = "cnn" }
+train = { epochs = 2, optimizer = "adam", lr = 0.01, batch_size = 64 }
+"""
+
+
+def test_a_run_on_images_gives_the_same_numbers_and_notes_in_threads_as_in_one(write_toml, monkeypatch):
+    spec = exp.resolve(str(write_toml(DIGITS)))
+    real, calls = backends.run_threads, []
+
+    def spy(*args):
+        calls.append(args)
+        return real(*args)
+    monkeypatch.setattr(backends, "run_threads", spy)
+
+    def run(jobs):
+        with budget.budget(1):  # as `ladder run` does: one thread a task either way, the CNN's too
+            (done,) = run_experiments([spec], [0, 1, 2], "cpu", jobs=jobs, threads=1)
+        return numbers([done.record]), [rung.get("notes", []) for rung in done.record["rungs"]]
+
+    alone = run(1)
+    assert not calls
+    together = run(2)
+    assert len(calls) == 1  # two jobs of one thread on images: threads of this process
+    assert together == alone
+    notes = together[1]  # each warning is its own task's note, though the tasks overlapped
+    assert any("lbfgs failed to converge" in note for note in notes[0]) and notes[1] == notes[2] == []
+
+
+FITS_UNTIL_STOPPED = DIGITS.split("[[rungs]]")[0] + """
+[[rungs]]
+name = "cnn"
+model = { kind = "cnn" }
+train = { epochs = 100000, optimizer = "adam", lr = 0.001 }
+
+[[rungs]]
+name = "mlp"
+model = { kind = "mlp", hidden = [32] }
+train = { epochs = 2, optimizer = "adam", lr = 0.01, batch_size = 64 }
+
+[[rungs]]
+name = "linear"
+model = { kind = "logistic", backend = "torch" }
+train = { epochs = 100000, optimizer = "adam", lr = 0.001 }
+"""
+
+# `ladder run`, as a real process, saying on stdout when each task starts fitting.
+SAYS_WHEN_FITTING = r"""
+import sys
+from ladder import backends
+from ladder.cli import main
+
+attempt = backends.attempt
+def saying(task, *args):
+    sys.stdout.write(f"fitting {task.rung.name}\n")  # one write: the two threads' lines stay whole
+    sys.stdout.flush()
+    return attempt(task, *args)
+backends.attempt = saying
+sys.argv = ["ladder", "run", *sys.argv[1:]]
+main()
+"""
+
+
+def test_ctrl_c_during_fits_in_threads_exits_130_at_once_and_writes_nothing(write_toml, tmp_path):
+    import signal
+    import subprocess
+
+    spec, out = write_toml(FITS_UNTIL_STOPPED), tmp_path / "out"
+    args = [str(spec), "--jobs", "2", "--threads", "1", "--out", str(out)]  # threads, on any machine
+    process = subprocess.Popen([sys.executable, "-c", SAYS_WHEN_FITTING, *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        started = [process.stdout.readline() for _ in range(3)]
+        assert started == ["fitting cnn\n", "fitting mlp\n", "fitting linear\n"]
+        process.send_signal(signal.SIGINT)  # the CNN and the linear model are fitting, in two threads
+        stdout, stderr = process.communicate(timeout=600)
+    finally:
+        process.kill()
+    # Leaving the usual way, Python stops the threads inside PyTorch's C++ code and the process
+    # aborts: "terminate called without an active exception", exit -6 (seen once a thread has
+    # finished one PyTorch fit and started another).
+    assert process.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == "interrupted; no results were written"
+    assert leftovers(out) == [] and not temporary_files(tmp_path)

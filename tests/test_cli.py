@@ -637,7 +637,9 @@ def test_play_starts_a_server_that_serves_the_page(tmp_path):
         server.wait()
 
 
-def test_jobs_auto_keeps_a_run_with_images_in_one_process_and_spreads_toys():
+def test_jobs_auto_spreads_toys_with_enough_training_and_any_run_with_images():
+    import math
+
     import numpy as np
 
     from ladder import budget, experiments
@@ -649,11 +651,13 @@ def test_jobs_auto_keeps_a_run_with_images_in_one_process_and_spreads_toys():
     images = Dataset("digits", "classification", np.zeros((4, 8, 8), np.uint8), np.zeros((2, 8, 8), np.uint8),
                      np.arange(4) % 2, np.arange(2))
     n_tasks = 3 * sum(len(spec.rungs) for spec in toys)
-    spread = budget.plan(n_tasks, "auto", cores=2, work=parallel_work(toys, toy_data, 3))
-    assert spread == (2, 1)  # two workers of one thread each
-    with_images = parallel_work(toys + [experiments.resolve("mnist")], toy_data + [images], 3)
-    assert with_images == 0
-    assert budget.plan(n_tasks + 7, "auto", cores=2, work=with_images) == (1, 2)
+    assert budget.plan(n_tasks, "auto", cores=2, work=parallel_work(toys, toy_data, 3)) == (2, 1)
+    assert budget.plan(n_tasks, "auto", cores=2, work=parallel_work(toys[:1], toy_data[:1], 1)) == (1, 2)
+    # Threads start at once, so a run with images spreads whatever its size; one job a free core.
+    with_images = parallel_work(toys + [experiments.resolve("mnist")], toy_data + [images], 1)
+    assert with_images == math.inf
+    assert budget.plan(len(toys) + 7, "auto", cores=2, work=with_images) == (2, 1)
+    assert budget.plan(len(toys) + 7, "auto", cores=1, work=with_images) == (1, 1)  # beside a busy core
 
 
 HEAVY = ("numpy", "torch", "sklearn", "matplotlib", "scipy")

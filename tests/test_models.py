@@ -128,3 +128,29 @@ def test_modules_by_name():
         shape = (8, 8) if name == "cnn" else (4,)
         net = cls(shape, 3)
         assert net(torch.randn(2, *shape)).shape == (2, 3), name
+
+
+def test_seeded_starting_weights_do_not_depend_on_other_threads():
+    # Two fits in two threads (a run's parallel jobs) build their modules at the same moment:
+    # each must draw from its own seed, not from the other's, however their draws interleave.
+    import threading
+
+    from ladder.models import seeded
+
+    def weights(seed):
+        with seeded(seed):
+            return torch.cat([p.detach().flatten() for p in MLP((2,), 1, hidden=(64, 64)).parameters()])
+
+    expected = {seed: weights(seed) for seed in (0, 1)}
+    start, wrong = threading.Barrier(2), []
+
+    def build(seed):
+        start.wait()
+        wrong.extend(seed for _ in range(300) if not torch.equal(weights(seed), expected[seed]))
+    threads = [threading.Thread(target=build, args=(seed,)) for seed in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
+    assert not torch.equal(expected[0], expected[1])

@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import budget
 from .features.shapes import image_size
-from .models import MODULES, count_parameters
+from .models import MODULES, count_parameters, seeded
 from .devices import pick_device
 from .train import Diverged, mixed_precision, train
 
@@ -122,9 +122,7 @@ class _TorchEstimator(BaseEstimator):
     def _fit(self, X, y_tensor, n_outputs, loss, eval_set=None, callback=None):
         self.device_ = pick_device(self.device)
         seed = self.random_state if self.random_state is not None else int(np.random.randint(2**31 - 1))
-        # fork_rng keeps the caller's global torch RNG untouched: fitting is a pure function of its seed.
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded(seed):
             self.module_ = self._build_module(self.n_features_in_, n_outputs).to(self.device_)
         if self.channels_last and self.module == "cnn":
             self.module_ = self.module_.to(memory_format=torch.channels_last)

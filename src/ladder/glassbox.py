@@ -15,6 +15,8 @@ import torch
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .models import seeded
+
 
 class GlassBoxLinearRegression(RegressorMixin, BaseEstimator):
     """y = x·wᵀ + b fitted by full-batch gradient descent on the mean squared error, by hand."""
@@ -31,8 +33,7 @@ class GlassBoxLinearRegression(RegressorMixin, BaseEstimator):
         y = torch.tensor(np.asarray(y), dtype=torch.float32).reshape(-1, 1)
         seed = self.random_state if self.random_state is not None else int(np.random.randint(2**31 - 1))
         bound = 1 / math.sqrt(X.shape[1])  # nn.Linear's default: U(-1/√fan_in, 1/√fan_in)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded(seed):
             w = torch.empty(1, X.shape[1]).uniform_(-bound, bound).requires_grad_()
             b = torch.empty(1).uniform_(-bound, bound).requires_grad_()
         self.history_ = {"loss": []}

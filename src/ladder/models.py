@@ -7,9 +7,29 @@ number of outputs, so the estimators can build any of them the same way.
 from __future__ import annotations
 
 import math
+import threading
+from contextlib import contextmanager
+from typing import Iterator
 
 import torch
 from torch import nn
+
+# torch's global RNG is one stream for the whole process: see `seeded`.
+_GLOBAL_RNG = threading.Lock()
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Draw from torch's global RNG seeded with `seed` (nn.Module initialisers do), then give the
+    caller's stream back untouched: the starting weights are a pure function of the seed.
+
+    The lock keeps two fits in two threads (a run's parallel jobs, the playground's sessions)
+    from drawing from each other's seed.
+    """
+    with _GLOBAL_RNG, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "identity": nn.Identity}
 

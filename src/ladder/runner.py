@@ -7,8 +7,8 @@ rung × seed tasks serially or in worker processes, and records.py turns the run
 from __future__ import annotations
 
 import inspect
+import math
 import time
-import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -19,6 +19,7 @@ from .errors import LadderError
 from .experiments.spec import ExperimentSpec, RungSpec
 from .metrics import (boundary_linearity, columns, count_features, count_params, final_step,
                       linear_coefficients, loss_drops, score)
+from .notes import caught_warnings, first_lines
 from .records import experiment_record
 from .rungs import build_estimator
 from .augment import probe_scores
@@ -91,15 +92,14 @@ def _run_rung(rung: RungSpec, dataset, seed: int, device: str, listener: Listene
     if "eval_set" in accepts and model is estimator:  # a test curve needs the model to see raw inputs
         fit_params["eval_set"] = (X_test, dataset.y_test)
     start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with caught_warnings() as caught:  # catch_warnings is not safe in threads: see ladder.notes
         try:
             seen_train, diverged = _fit(estimator, X_train, dataset.y_train, fit_params), None
         except Diverged as stop:
             seen_train, diverged = None, {"epoch": stop.epoch + 1, "reason": stop.reason}
     seconds = time.perf_counter() - start
     # A warning (lbfgs stopping at max_iter, say) belongs in the results, not scrolled past on stderr.
-    notes = list(dict.fromkeys(str(w.message).strip().splitlines()[0].rstrip(":") for w in caught))
+    notes = first_lines(caught)
     history = dict(getattr(model, "history_", {}))
     diverged = diverged or _nonfinite(history)
     if diverged:  # nothing it predicts means anything: its scores are NaN (null), claims on it fail
@@ -151,17 +151,16 @@ def load_datasets(specs: list[ExperimentSpec]) -> list:
     return [loaded[repr(sorted(spec.dataset.model_dump().items()))] for spec in specs]
 
 
-def parallel_work(specs: list[ExperimentSpec], datasets: list, seeds: int) -> int:
-    """The training that worker processes could share: Σ epochs × training points over the PyTorch
-    rungs of every seed, and none at all when the run holds an image dataset.
+def parallel_work(specs: list[ExperimentSpec], datasets: list, seeds: int) -> float:
+    """The training that parallel jobs could share: Σ epochs × training points over the PyTorch
+    rungs of every seed; unbounded when the run holds an image dataset.
 
-    A run with images stays in one process: its heaviest rung, the CNN, already uses every free
-    core, and each worker would hold its own copy of MNIST and its features (measured on the
-    2-core reference machine, the full run: 71.9 s and 2.21 GB peak in two workers, 74.8 s and
-    1.13 GB in one process).
+    A run with images runs its jobs in threads of this process (backends.run_threads), which
+    cost nothing to start; worker processes cost one or two seconds each, and only a run with
+    enough training pays them back (budget.PARALLEL_WORK).
     """
-    if any(dataset.X_train.ndim == 3 for dataset in datasets):
-        return 0
+    if backends.holds_images(datasets):
+        return math.inf
     return seeds * sum(r.train.epochs * len(dataset.X_train)
                        for spec, dataset in zip(specs, datasets) for r in spec.rungs if r.train is not None)
 

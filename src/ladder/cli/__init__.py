@@ -7,6 +7,7 @@ models, play.py starts the playground, data.py downloads datasets.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from typing import Annotated
 
@@ -59,11 +60,24 @@ def user_errors(command):
             return command(*args, **kwargs)
         except LadderError as exc:
             errors.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
+            _exit(2)
         except KeyboardInterrupt:
             errors.print("interrupted; no results were written")
-            raise typer.Exit(130) from None
+            _exit(130)
     return wrapper
+
+
+def _exit(code: int):
+    """Exit with `code`. Where fits are still under way in threads of this process (a run on
+    images stopped early), leave at once: on its way out Python would stop those threads inside
+    PyTorch's C++ code, and the process would abort instead of exiting with `code`."""
+    from ..backends import tasks_running
+
+    if tasks_running():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise typer.Exit(code) from None
 
 
 @app.callback(invoke_without_command=True)

@@ -37,12 +37,14 @@ def run(
     device: Annotated[str, typer.Option(help="auto (cuda, then mps, then cpu), cpu, cuda or mps.")] = "auto",
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when a claim or a task fails.")] = False,
     jobs: Annotated[str, typer.Option(
-        help="Rung × seed tasks run in parallel worker processes: a number, or auto (one per "
-             "free core when there are more tasks than cores and enough small-model training to "
-             "share; image experiments stay in one process, their CNN uses every core).")] = "auto",
+        help="Rung × seed tasks run in parallel: a number, or auto (one per free core when there "
+             "are more tasks than cores, and for small models only when there is enough training "
+             "to share). Jobs are worker processes, or threads of this process for a run on "
+             "images, which then share the dataset.")] = "auto",
     threads: Annotated[Optional[int], typer.Option(
         help="CPU threads per task (overrides ladder's choice and $LADDER_THREADS): by default one "
-             "for small models and scikit-learn, the free cores for CNNs.", show_default=False)] = None,
+             "for small models and scikit-learn, and for CNNs the free cores left to each job.",
+        show_default=False)] = None,
     backend: Annotated[str, typer.Option(
         help="Where rung × seed tasks run: serial (this process), local (worker processes) or ray.")] = "local",
     address: Annotated[Optional[str], typer.Option(
@@ -117,7 +119,7 @@ def _check_run_options(device: str, seeds: int, jobs: str, threads: int | None):
     if seeds < 1:
         raise LadderError(f"--seeds {seeds}: run each rung with at least 1 seed")
     if jobs != "auto" and not (jobs.isdigit() and int(jobs) >= 1):
-        raise LadderError(f"--jobs {jobs!r}: give a number of worker processes >= 1, or auto")
+        raise LadderError(f"--jobs {jobs!r}: give a number of parallel jobs >= 1, or auto")
     if threads is not None and threads < 1:
         raise LadderError(f"--threads {threads}: give a number of threads >= 1")
     if threads is not None:
@@ -133,7 +135,7 @@ def _check_run_options(device: str, seeds: int, jobs: str, threads: int | None):
 
 
 def _plan(specs, datasets, seeds: int, jobs: str, backend: str) -> tuple[int, int]:
-    """(worker processes, threads each): the run's budget is the cores other programs leave free."""
+    """(parallel jobs, threads each): the run's budget is the cores other programs leave free."""
     from .. import budget
     from ..runner import parallel_work
 

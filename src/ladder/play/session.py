@@ -12,7 +12,7 @@ import math
 import numpy as np
 import torch
 
-from ..models import MLP
+from ..models import MLP, seeded
 from ..train import Diverged, train
 from . import datasets
 from .settings import DATA_KEYS, DEFAULTS, NETWORK_KEYS, Limits, check
@@ -154,8 +154,7 @@ class Session:
         self.thumb_grid = torch.from_numpy(phi(plane(THUMB), features))
         self.input_units = [{"name": f, "layer": 0, "grid": g}  # the inputs never change: drawn once
                             for f, g in zip(features, thumbnails(self.thumb_grid.numpy()))]
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(s["seed"])
+        with seeded(s["seed"]):
             activation = "identity" if s["activation"] == "linear" else s["activation"]
             self.net = MLP((len(features),), 1, hidden=tuple(s["hidden"]), activation=activation)
         for p in self.net.parameters():
