@@ -243,8 +243,11 @@ def run_threads(tasks: list[Task], datasets: list, device: str, listener,
                     raise result
                 yield report(listener, task, result)
         finally:  # stopped early (Ctrl-C, a LadderError): the threads take no further task
-            while not todo.empty():
-                todo.get_nowait()
+            while True:
+                try:
+                    todo.get_nowait()
+                except queue.Empty:
+                    break
 
 
 BACKENDS = ("serial", "local", "ray")
