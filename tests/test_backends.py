@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 
 import pytest
 
@@ -207,6 +208,41 @@ def test_a_run_on_images_gives_the_same_numbers_and_notes_in_threads_as_in_one(w
     assert together == alone
     notes = together[1]  # each warning is its own task's note, though the tasks overlapped
     assert any("lbfgs failed to converge" in note for note in notes[0]) and notes[1] == notes[2] == []
+
+
+class Follows(Listener):
+    """Every call a listener gets, with the thread it came from."""
+
+    def __init__(self):
+        self.calls = []
+
+    def rung_started(self, rung, seed, epochs):
+        self.calls.append((threading.get_ident(), "started", rung, seed, epochs))
+
+    def epoch_done(self, epoch, history):
+        self.calls.append((threading.get_ident(), "epoch", epoch))
+
+    def rung_done(self, rung, seed, record):
+        self.calls.append((threading.get_ident(), "done", rung, seed))
+
+
+def test_in_threads_the_listener_follows_each_task_epoch_by_epoch_in_its_own_thread(write_toml):
+    spec, follows = exp.resolve(str(write_toml(DIGITS))), Follows()
+    with budget.budget(1):
+        run_experiments([spec], [0, 1], "cpu", follows, jobs=2, threads=1)
+    by_thread = {}
+    for thread, *call in follows.calls:
+        by_thread.setdefault(thread, []).append(tuple(call))
+    assert threading.get_ident() not in by_thread  # the progress bar is not left to the main thread
+    followed = {}
+    for calls in by_thread.values():  # each thread: a task started, its epochs in order, done; the next
+        while calls:
+            (kind, rung, seed, epochs), calls = calls[0], calls[1:]
+            n = epochs or 0
+            assert kind == "started" and calls[:n + 1] == [*(("epoch", e) for e in range(n)), ("done", rung, seed)]
+            followed[rung, seed], calls = epochs, calls[n + 1:]
+    assert followed == {("cnn", 0): 2, ("cnn", 1): 2, ("mlp", 0): 3, ("mlp", 1): 3,
+                        ("logreg", 0): None, ("logreg", 1): None}
 
 
 FITS_UNTIL_STOPPED = DIGITS.split("[[rungs]]")[0] + """

@@ -139,7 +139,8 @@ def test_seeded_starting_weights_do_not_depend_on_other_threads():
 
     def weights(seed):
         with seeded(seed):
-            return torch.cat([p.detach().flatten() for p in MLP((2,), 1, hidden=(64, 64)).parameters()])
+            module = MLP((2,), 1, hidden=(64, 64))
+        return torch.cat([p.detach().flatten() for p in module.parameters()])
 
     expected = {seed: weights(seed) for seed in (0, 1)}
     start, wrong = threading.Barrier(2), []

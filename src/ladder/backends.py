@@ -212,6 +212,7 @@ def run_threads(tasks: list[Task], datasets: list, device: str, listener,
     AVX2 machine, the full run's experiments: 121-125 s in one process, 77-87 s in two threads).
     One CPU thread each, because torch's thread count belongs to the process, not to a thread.
     The CNNs, the longest fits, start first, so that no core waits at the end for one to finish.
+    The listener is called from the threads, as each task starts, ends an epoch and ends.
     The threads are daemons: Ctrl-C ends the run without waiting for a fit under way.
     """
     todo: queue.SimpleQueue = queue.SimpleQueue()
@@ -226,10 +227,14 @@ def run_threads(tasks: list[Task], datasets: list, device: str, listener,
                 task = todo.get_nowait()
             except queue.Empty:
                 return
+            epochs = task.rung.train.epochs if task.rung.train else None
+            listener.rung_started(task.rung.name, task.seed, epochs)
             try:
-                result = attempt(task, datasets[task.experiment], device)
+                result = attempt(task, datasets[task.experiment], device, listener)
             except BaseException as exc:  # a LadderError: the main thread raises it
                 result = exc
+            else:
+                listener.rung_done(task.rung.name, task.seed, result)
             _release_freed_memory()
             done.put((task, result))
 
@@ -241,7 +246,7 @@ def run_threads(tasks: list[Task], datasets: list, device: str, listener,
                 task, result = done.get()
                 if isinstance(result, BaseException):
                     raise result
-                yield report(listener, task, result)
+                yield task, result
         finally:  # stopped early (Ctrl-C, a LadderError): the threads take no further task
             while True:
                 try:

@@ -5,6 +5,7 @@ rich.progress is imported where a bar is made, not here: `ladder --help` should 
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -13,12 +14,14 @@ if TYPE_CHECKING:
 
 
 class ProgressListener:
-    """Rich progress bars: rung × seed tasks done, and the running rung's epochs (when run serially)."""
+    """Rich progress bars: rung × seed tasks done, and each running rung's epochs where the loop
+    reports them (in this process: one bar at a time when run serially, one per thread when a
+    run on images runs its jobs in threads)."""
 
     def __init__(self, progress: Progress):
         self.progress = progress
         self.overall = progress.add_task("rungs × seeds", total=0)
-        self.task = None
+        self.epochs: dict[int, object] = {}  # thread → the bar of the rung it is fitting
 
     def experiment_started(self, spec, dataset, n_tasks):
         self.progress.update(self.overall, total=self.progress.tasks[0].total + n_tasks)
@@ -27,17 +30,18 @@ class ProgressListener:
 
     def rung_started(self, rung, seed, epochs):
         if epochs:  # a bar of epochs only where the loop reports them (in this process)
-            self.task = self.progress.add_task(f"  {rung} seed {seed}", total=epochs)
+            self.epochs[threading.get_ident()] = self.progress.add_task(f"  {rung} seed {seed}", total=epochs)
 
     def epoch_done(self, epoch, history):
-        if self.task is not None:
-            self.progress.update(self.task, completed=epoch + 1)
+        task = self.epochs.get(threading.get_ident())
+        if task is not None:
+            self.progress.update(task, completed=epoch + 1)
 
     def rung_done(self, rung, seed, record):
         self.progress.update(self.overall, advance=1)
-        if self.task is not None:
-            self.progress.remove_task(self.task)
-            self.task = None
+        task = self.epochs.pop(threading.get_ident(), None)
+        if task is not None:
+            self.progress.remove_task(task)
 
 
 def bars(console: Console) -> Progress:

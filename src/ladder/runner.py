@@ -27,7 +27,10 @@ from .train import Diverged
 
 
 class Listener:
-    """Follows a run (a progress bar, a live view); every method does nothing by default."""
+    """Follows a run (a progress bar, a live view); every method does nothing by default.
+
+    Where a run on images runs its jobs in threads, the methods are called from those threads.
+    """
 
     def experiment_started(self, spec: ExperimentSpec, dataset, n_tasks: int) -> None: ...
     def rung_started(self, rung: str, seed: int, epochs: int | None) -> None: ...
