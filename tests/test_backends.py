@@ -245,6 +245,16 @@ def test_in_threads_the_listener_follows_each_task_epoch_by_epoch_in_its_own_thr
                         ("logreg", 0): None, ("logreg", 1): None}
 
 
+def test_in_threads_an_error_in_the_listener_reaches_the_caller(write_toml):
+    class Broken(Listener):  # (an epoch_done that raises fails its task, as when run serially)
+        def rung_started(self, rung, seed, epochs):
+            raise RuntimeError("the progress bar broke")
+
+    spec = exp.resolve(str(write_toml(DIGITS)))
+    with budget.budget(1), pytest.raises(RuntimeError, match="the progress bar broke"):
+        run_experiments([spec], [0, 1], "cpu", Broken(), jobs=2, threads=1)
+
+
 FITS_UNTIL_STOPPED = DIGITS.split("[[rungs]]")[0] + """
 [[rungs]]
 name = "cnn"

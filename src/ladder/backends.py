@@ -228,13 +228,12 @@ def run_threads(tasks: list[Task], datasets: list, device: str, listener,
             except queue.Empty:
                 return
             epochs = task.rung.train.epochs if task.rung.train else None
-            listener.rung_started(task.rung.name, task.seed, epochs)
             try:
+                listener.rung_started(task.rung.name, task.seed, epochs)
                 result = attempt(task, datasets[task.experiment], device, listener)
-            except BaseException as exc:  # a LadderError: the main thread raises it
-                result = exc
-            else:
                 listener.rung_done(task.rung.name, task.seed, result)
+            except BaseException as exc:  # a LadderError, or a listener's: raised in the main thread
+                result = exc  # (a thread that died here would leave the main thread waiting forever)
             _release_freed_memory()
             done.put((task, result))
 
