@@ -184,8 +184,9 @@ def _release_freed_memory() -> None:
     """Hand the memory a finished task freed back to the system (glibc only; elsewhere nothing).
 
     glibc gives each thread an arena of its own and keeps what a task freed there for later, so
-    two threads each hold on to a task's features after it is done (measured: the full run's peak
-    1.38 GB in two threads, 1.13 GB with a trim after each task, 1.10 GB in one).
+    two threads each hold on to a task's features after it is done (measured, `ladder run --out`
+    on a 2-core machine: peak RSS 1.24-1.51 GB in two threads, 1.16-1.21 GB with a trim after each
+    task, 1.10-1.13 GB in one process).
     """
     try:
         ctypes.CDLL(None).malloc_trim(0)
