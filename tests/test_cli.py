@@ -675,3 +675,38 @@ def test_the_quick_commands_import_no_heavy_library(args):
     done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True)
     assert done.stdout.strip(), done.stderr  # the command did answer
     assert done.stderr.strip().splitlines()[-1] == "imported:", done.stderr
+
+
+# -- leaving: once PyTorch is loaded, `ladder` skips the interpreter's teardown -------------------
+LEAVE = """
+import atexit, sys, threading, time
+import torch
+from ladder.cli import main
+atexit.register(lambda: print("atexit ran", flush=True))
+if "--thread" in sys.argv:
+    threading.Thread(target=lambda: (time.sleep(0.3), print("thread finished", flush=True))).start()
+sys.argv = ["ladder", *sys.argv[1:sys.argv.index("--")]]
+main()
+"""
+
+
+@pytest.mark.parametrize("args, code", [(["list"], 0), (["run", "no-such-experiment"], 2),
+                                        (["--no-such-option"], 2)])
+def test_the_quick_exit_keeps_the_exit_status_and_runs_atexit(args, code):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", LEAVE, *args, "--"], capture_output=True, text=True)
+    assert done.returncode == code, done.stderr
+    assert done.stdout.rstrip().endswith("atexit ran")  # after everything the command printed
+    assert "Traceback" not in done.stderr
+
+
+def test_the_quick_exit_waits_for_a_thread_still_running():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", LEAVE, "list", "--", "--thread"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "thread finished" in done.stdout and "atexit ran" in done.stdout
