@@ -710,3 +710,50 @@ def test_the_quick_exit_waits_for_a_thread_still_running():
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "thread finished" in done.stdout and "atexit ran" in done.stdout
+
+
+# -- the worker processes' server, started before the experiments are read -----------------------
+@pytest.mark.parametrize("targets, seeds, jobs, backend, cores, likely", [
+    (["circles", "sine", "spirals"], 3, "auto", "local", 2, True),
+    (["circles"], 1, "2", "local", 2, True),       # jobs asked for
+    (["circles"], 1, "auto", "local", 2, False),   # one seed: too little to share, as a rule
+    (["circles"], 3, "1", "local", 2, False),
+    (["circles"], 3, "auto", "serial", 2, False),
+    (["circles"], 3, "auto", "ray", 2, False),
+    (["circles"], 3, "auto", "local", 1, False),   # beside a busy core
+    (["circles", "mnist-shift"], 3, "auto", "local", 2, False),  # images: jobs are threads
+])
+def test_workers_are_started_early_only_where_the_run_is_likely_to_use_them(targets, seeds, jobs, backend,
+                                                                           cores, likely):
+    from ladder.cli.run import _workers_likely
+
+    assert _workers_likely(targets, seeds, jobs, backend, cores) is likely
+
+
+def test_an_early_server_is_stopped_when_the_run_plans_no_workers(invoke, tiny_toml, monkeypatch):
+    from multiprocessing import forkserver
+
+    from ladder import backends, budget
+
+    started = []
+    monkeypatch.setattr(budget, "idle_cores", lambda: 2)
+    monkeypatch.setattr(backends, "start_workers_early",
+                        lambda: started.append(forkserver.ensure_running() or forkserver._forkserver._forkserver_pid))
+    result = invoke("run", tiny_toml, "--seeds", "2")  # two tiny tasks: too little training to share
+    assert result.exit_code == 0, result.output
+    assert len(started) == 1 and started[0] is not None
+    assert forkserver._forkserver._forkserver_pid is None
+    with pytest.raises(ChildProcessError):  # ended and reaped
+        os.waitpid(started[0], os.WNOHANG)
+
+
+def test_a_run_started_early_gives_the_numbers_of_a_serial_run(tmp_path):
+    from conftest import run_ladder
+
+    runs = {}
+    for jobs in ("2", "1"):  # 2: the server starts before the experiment is read, then runs the tasks
+        done = run_ladder("run", "circles", "--jobs", jobs, "--out", tmp_path / jobs)
+        assert done.returncode == 0, done.stderr
+        runs[jobs] = json.loads((tmp_path / jobs / "results.json").read_text(encoding="utf-8"))
+    metrics = {jobs: [r["metrics"] for r in doc["experiments"][0]["rungs"]] for jobs, doc in runs.items()}
+    assert metrics["2"] == metrics["1"] and len(metrics["1"]) == 4

@@ -118,6 +118,9 @@ def _leave(code) -> None:
     elif not isinstance(code, int):  # sys.exit("message"): printed, exit status 1, as Python does
         print(code, file=sys.stderr)
         code = 1
+    from ..backends import stop_worker_server
+
+    stop_worker_server()  # before the atexit functions, which remove its socket's folder
     atexit._run_exitfuncs()
     sys.stdout.flush()
     sys.stderr.flush()

@@ -59,15 +59,23 @@ def run(
     from ..results import document
     from ..runner import load_datasets, run_experiments
 
-    resolved = _check_run_options(device, seeds, jobs, threads)
+    _check_run_options(seeds, jobs, threads)
     backends.check_backend(backend, address)
-    specs = [exp.resolve(name) for name in (experiments or exp.PROGRESSION)]  # all checked before any run
+    targets = experiments or exp.PROGRESSION
+    cores = budget.idle_cores()
+    early = _workers_likely(targets, seeds, jobs, backend, cores)
+    if early:
+        backends.start_workers_early()
+    resolved = _check_device(device)
+    specs = [exp.resolve(name) for name in targets]  # all checked before any run
     out_dir = prepare_out_dir(out) if out else None
     seed_list = list(range(seeds))
     date = datetime.now(timezone.utc).isoformat(timespec="seconds")
     started = time.perf_counter()
     datasets = load_datasets(specs)  # a bad dataset parameter fails before any training
-    n_jobs, per_job = _plan(specs, datasets, seeds, jobs, backend)
+    n_jobs, per_job = _plan(specs, datasets, seeds, jobs, backend, cores)
+    if early and (n_jobs == 1 or per_job == 1 and backends.holds_images(datasets)):
+        backends.stop_worker_server()  # the run's tasks stay in this process after all
     with bars(console.rich) as progress, budget.budget(per_job):
         runs = run_experiments(specs, seed_list, device, ProgressListener(progress), datasets, n_jobs, per_job,
                                backend, address)
@@ -109,13 +117,10 @@ def _failures(records: list[dict]) -> list[str]:
     return broken
 
 
-def _check_run_options(device: str, seeds: int, jobs: str, threads: int | None):
-    """Every option of `ladder run` checked before anything is loaded; returns the torch device."""
+def _check_run_options(seeds: int, jobs: str, threads: int | None) -> None:
+    """The options of `ladder run` that need nothing loaded, checked first."""
     from .. import budget
-    from ..devices import device_available, pick_device
 
-    if device not in ("auto", "cpu", "cuda", "mps"):
-        raise LadderError(f"--device {device!r}: choose one of auto, cpu, cuda, mps")
     if seeds < 1:
         raise LadderError(f"--seeds {seeds}: run each rung with at least 1 seed")
     if jobs != "auto" and not (jobs.isdigit() and int(jobs) >= 1):
@@ -128,14 +133,34 @@ def _check_run_options(device: str, seeds: int, jobs: str, threads: int | None):
         budget.requested_threads()
     except ValueError as exc:
         raise LadderError(str(exc)) from None
+
+
+def _check_device(device: str):
+    """--device checked (PyTorch is imported to ask what is there); returns the torch device."""
+    from ..devices import device_available, pick_device
+
+    if device not in ("auto", "cpu", "cuda", "mps"):
+        raise LadderError(f"--device {device!r}: choose one of auto, cpu, cuda, mps")
     resolved = pick_device(device)
     if not device_available(resolved):
         raise LadderError(f"--device {device}: no such device is visible here; use --device auto or cpu")
     return resolved
 
 
-def _plan(specs, datasets, seeds: int, jobs: str, backend: str) -> tuple[int, int]:
-    """(parallel jobs, threads each): the run's budget is the cores other programs leave free."""
+def _workers_likely(targets: list[str], seeds: int, jobs: str, backend: str, cores: int) -> bool:
+    """Whether the run is likely to fit its tasks in worker processes, guessed before the
+    experiments are read (reading them imports PyTorch): several seeds or jobs asked for, free
+    cores, and no images (a run on images runs its jobs as threads). `_plan` decides for sure."""
+    from .. import data
+    from .. import experiments as exp
+
+    if backend != "local" or cores < 2 or jobs == "1" or (jobs == "auto" and seeds < 2):
+        return False
+    return not any(data.holds_images(exp.dataset_name(target) or "") for target in targets)
+
+
+def _plan(specs, datasets, seeds: int, jobs: str, backend: str, cores: int) -> tuple[int, int]:
+    """(parallel jobs, threads each): the run's budget is the `cores` other programs leave free."""
     from .. import budget
     from ..runner import parallel_work
 
@@ -143,7 +168,7 @@ def _plan(specs, datasets, seeds: int, jobs: str, backend: str) -> tuple[int, in
     work = parallel_work(specs, datasets, seeds)
     # Ray's start-up is paid whatever the size of the run: there, "auto" always spreads the tasks.
     jobs = 1 if backend == "serial" else jobs if jobs == "auto" else int(jobs)
-    return budget.plan(n_tasks, jobs, budget.idle_cores(), work if backend == "local" else float("inf"))
+    return budget.plan(n_tasks, jobs, cores, work if backend == "local" else float("inf"))
 
 
 def _print_records(records: list[dict]) -> None:

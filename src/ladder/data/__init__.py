@@ -20,6 +20,11 @@ DATASETS = {
 }
 
 
+def holds_images(name: str) -> bool:
+    """Whether the dataset called `name` is images (X of shape (n, H, W)), known without making it."""
+    return name in DATASETS and DATASETS[name].__module__ == images.__name__
+
+
 def load(name: str, **params) -> Dataset:
     """Make (or load) the dataset called `name` with the generator's keyword arguments."""
     if name not in DATASETS:
@@ -27,4 +32,4 @@ def load(name: str, **params) -> Dataset:
     return DATASETS[name](**params)
 
 
-__all__ = ["DATASETS", "Dataset", "load"]
+__all__ = ["DATASETS", "Dataset", "holds_images", "load"]

@@ -25,6 +25,19 @@ def builtin_title(name: str) -> str:
     return str(tomllib.loads(text).get("title", ""))
 
 
+def dataset_name(target: str) -> str | None:
+    """The dataset an experiment (a built-in name or a file) names, read without checking the
+    file (fast: before PyTorch is imported); None where it cannot be read."""
+    try:
+        if target.endswith(".toml") or Path(target).is_file():
+            text = Path(target).read_text(encoding="utf-8")
+        else:
+            text = (resources.files(__package__) / "builtin" / f"{target}.toml").read_text(encoding="utf-8")
+        return str(tomllib.loads(text)["dataset"]["name"])
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, TypeError):
+        return None  # resolve() says what is wrong with it
+
+
 def resolve(target: str):
     """A built-in experiment by name, or an experiment file by path, read and checked (an ExperimentSpec)."""
     from .spec import load
@@ -47,4 +60,5 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["ExperimentSpec", "PROGRESSION", "builtin_names", "builtin_title", "load", "resolve", "validate"]
+__all__ = ["ExperimentSpec", "PROGRESSION", "builtin_names", "builtin_title", "dataset_name", "load", "resolve",
+           "validate"]
