@@ -310,3 +310,19 @@ def test_ctrl_c_during_fits_in_threads_exits_130_at_once_and_writes_nothing(writ
     assert process.returncode == 130, stderr
     assert stderr.strip().splitlines()[-1] == "interrupted; no results were written"
     assert leftovers(out) == [] and not temporary_files(tmp_path)
+
+
+@pytest.mark.parametrize("n_tasks, images, jobs, threads, backend, where", [
+    (8, False, 2, 1, "local", "workers"), (8, True, 2, 1, "local", "threads"),
+    (8, True, 1, 2, "local", "serial"), (1, False, 2, 1, "local", "serial"),
+    (8, True, 2, 2, "local", "workers"), (8, False, 2, 1, "serial", "serial"), (8, False, 2, 1, "ray", "ray"),
+])
+def test_where_the_tasks_run(n_tasks, images, jobs, threads, backend, where):
+    import numpy as np
+
+    from ladder.backends import runs_in
+    from ladder.data import Dataset
+
+    X = np.zeros((4, 8, 8) if images else (4, 2))
+    dataset = Dataset("d", "classification", X, X[:2], np.arange(4) % 2, np.arange(2))
+    assert runs_in(n_tasks, [dataset], jobs, threads, backend) == where

@@ -735,10 +735,10 @@ def test_an_early_server_is_stopped_when_the_run_plans_no_workers(invoke, tiny_t
 
     from ladder import backends, budget
 
-    started = []
+    started, start = [], backends.start_workers_early
     monkeypatch.setattr(budget, "idle_cores", lambda: 2)
     monkeypatch.setattr(backends, "start_workers_early",
-                        lambda: started.append(forkserver.ensure_running() or forkserver._forkserver._forkserver_pid))
+                        lambda: started.append(start() or forkserver._forkserver._forkserver_pid))
     result = invoke("run", tiny_toml, "--seeds", "2")  # two tiny tasks: too little training to share
     assert result.exit_code == 0, result.output
     assert len(started) == 1 and started[0] is not None

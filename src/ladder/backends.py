@@ -309,13 +309,25 @@ def execute(tasks: list[Task], datasets: list, device: str, listener, jobs: int 
     `ray` runs every task with `threads` CPUs on the cluster at `address`, or on a local
     instance of `jobs` × `threads` CPUs started for the run.
     """
-    if backend == "ray":
+    where = runs_in(len(tasks), datasets, jobs, threads, backend)
+    if where == "ray":
         from .ray_backend import run_ray
 
         yield from run_ray(tasks, datasets, device, listener, threads or 1, address, jobs)
-    elif backend == "serial" or jobs <= 1 or len(tasks) <= 1:
+    elif where == "serial":
         yield from run_serial(tasks, datasets, device, listener)
-    elif (threads or 1) == 1 and holds_images(datasets):
+    elif where == "threads":
         yield from run_threads(tasks, datasets, device, listener, jobs)
     else:
         yield from run_local(tasks, datasets, device, listener, jobs, threads or 1)
+
+
+def runs_in(n_tasks: int, datasets: list, jobs: int = 1, threads: int | None = None,
+            backend: str = "local") -> str:
+    """Where `execute` runs `n_tasks` tasks: "ray", "serial" (this process, one after another),
+    "threads" (of this process) or "workers" (processes)."""
+    if backend == "ray":
+        return "ray"
+    if backend == "serial" or jobs <= 1 or n_tasks <= 1:
+        return "serial"
+    return "threads" if (threads or 1) == 1 and holds_images(datasets) else "workers"

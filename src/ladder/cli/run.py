@@ -73,8 +73,9 @@ def run(
     date = datetime.now(timezone.utc).isoformat(timespec="seconds")
     started = time.perf_counter()
     datasets = load_datasets(specs)  # a bad dataset parameter fails before any training
-    n_jobs, per_job = _plan(specs, datasets, seeds, jobs, backend, cores)
-    if early and (n_jobs == 1 or per_job == 1 and backends.holds_images(datasets)):
+    n_tasks = sum(len(spec.rungs) for spec in specs) * seeds
+    n_jobs, per_job = _plan(specs, datasets, seeds, n_tasks, jobs, backend, cores)
+    if early and backends.runs_in(n_tasks, datasets, n_jobs, per_job, backend) != "workers":
         backends.stop_worker_server()  # the run's tasks stay in this process after all
     with bars(console.rich) as progress, budget.budget(per_job):
         runs = run_experiments(specs, seed_list, device, ProgressListener(progress), datasets, n_jobs, per_job,
@@ -156,15 +157,14 @@ def _workers_likely(targets: list[str], seeds: int, jobs: str, backend: str, cor
 
     if backend != "local" or cores < 2 or jobs == "1" or (jobs == "auto" and seeds < 2):
         return False
-    return not any(data.holds_images(exp.dataset_name(target) or "") for target in targets)
+    return not any(data.is_image_dataset(exp.dataset_name(target) or "") for target in targets)
 
 
-def _plan(specs, datasets, seeds: int, jobs: str, backend: str, cores: int) -> tuple[int, int]:
+def _plan(specs, datasets, seeds: int, n_tasks: int, jobs: str, backend: str, cores: int) -> tuple[int, int]:
     """(parallel jobs, threads each): the run's budget is the `cores` other programs leave free."""
     from .. import budget
     from ..runner import parallel_work
 
-    n_tasks = sum(len(spec.rungs) for spec in specs) * seeds
     work = parallel_work(specs, datasets, seeds)
     # Ray's start-up is paid whatever the size of the run: there, "auto" always spreads the tasks.
     jobs = 1 if backend == "serial" else jobs if jobs == "auto" else int(jobs)

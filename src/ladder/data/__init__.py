@@ -20,7 +20,7 @@ DATASETS = {
 }
 
 
-def holds_images(name: str) -> bool:
+def is_image_dataset(name: str) -> bool:
     """Whether the dataset called `name` is images (X of shape (n, H, W)), known without making it."""
     return name in DATASETS and DATASETS[name].__module__ == images.__name__
 
@@ -32,4 +32,4 @@ def load(name: str, **params) -> Dataset:
     return DATASETS[name](**params)
 
 
-__all__ = ["DATASETS", "Dataset", "holds_images", "load"]
+__all__ = ["DATASETS", "Dataset", "is_image_dataset", "load"]
