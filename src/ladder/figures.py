@@ -134,32 +134,51 @@ def summary_figures(runs) -> Iterator[FigureJob]:
             lambda: plots.full_picture(records)
 
 
-def draw_all(runs, folder: Path, on_figure: Callable[[str], None] = lambda title: None
-             ) -> tuple[dict[str, list[dict]], list[dict]]:
+def figure_jobs(runs) -> list[tuple[str | None, str, str, Callable]]:
+    """Every figure of the run as (experiment name or None for the run's own, slug, title, draw),
+    in the order the report shows them."""
+    jobs = [(run.record["name"], slug, title, draw) for run in runs for slug, title, draw in experiment_figures(run)]
+    return jobs + [(None, slug, title, draw) for slug, title, draw in summary_figures(runs)]
+
+
+def file_name(job) -> str:
+    experiment, slug = job[0], job[1]
+    return f"{experiment}-{slug}.png" if experiment else f"{slug}.png"
+
+
+def draw_one(job, folder: Path) -> None:
+    """Draw one figure of `figure_jobs` and save it into `folder`."""
+    from .outputs import save_figure
+
+    with warnings.catch_warnings():
+        # A figure's helper model (the PCA-plane classifier) may stop at max_iter: the picture stands.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        figure = job[3]()
+    save_figure(figure, folder / file_name(job))
+
+
+def draw_all(runs, folder: Path, on_figure: Callable[[str], None] = lambda title: None,
+             helper: bool = False) -> tuple[dict[str, list[dict]], list[dict]]:
     """Draw and save every figure of every run into `folder`; return what was drawn.
 
     Returns (experiment name → its figures, the run-level figures), each figure as
     {"file": "<folder name>/<file>.png", "title": …}. `on_figure(title)` is called after each.
+    With `helper`, a second process draws some of them on another core (ladder.drawing); the
+    calling script must then keep its work under `if __name__ == "__main__":`, as any script
+    that starts processes with multiprocessing's "spawn".
     """
-    from .outputs import save_figure
+    from .drawing import draw_figures
 
     folder.mkdir(parents=True, exist_ok=True)
-    jobs = [(run.record["name"], slug, title, draw) for run in runs for slug, title, draw in experiment_figures(run)]
-    jobs += [(None, slug, title, draw) for slug, title, draw in summary_figures(runs)]
+    jobs = figure_jobs(runs)
+    draw_figures(runs, folder, lambda index: on_figure(jobs[index][2]), helper)
     per_experiment: dict[str, list[dict]] = {run.record["name"]: [] for run in runs}
     summary: list[dict] = []
-    for experiment, slug, title, draw in jobs:
-        name = f"{experiment}-{slug}.png" if experiment else f"{slug}.png"
-        with warnings.catch_warnings():
-            # A figure's helper model (the PCA-plane classifier) may stop at max_iter: the picture stands.
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            figure = draw()
-        save_figure(figure, folder / name)
-        entry = {"file": f"{folder.name}/{name}", "title": title}
-        (per_experiment[experiment] if experiment else summary).append(entry)
-        on_figure(title)
+    for job in jobs:
+        entry = {"file": f"{folder.name}/{file_name(job)}", "title": job[2]}
+        (per_experiment[job[0]] if job[0] else summary).append(entry)
     return per_experiment, summary
 
 
 def count_figures(runs) -> int:
-    return sum(1 for run in runs for _ in experiment_figures(run)) + sum(1 for _ in summary_figures(runs))
+    return len(figure_jobs(runs))

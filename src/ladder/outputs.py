@@ -37,18 +37,18 @@ def prepare_out_dir(out: str | Path) -> Path:
 
 
 def write_run(out: Path, runs, results: dict, started: float, figures: bool = True,
-              on_figure: Callable[[str], None] = lambda title: None) -> Path:
+              on_figure: Callable[[str], None] = lambda title: None, helper: bool = False) -> Path:
     """Write a run's outputs into `out`: figures and weights (with `figures`), report, results.json.
 
     `results` (the results.json document) gets its figure lists, its timings and its total time
     filled in. A disk that fills up, or any other OSError, is a LadderError naming `out`; the
-    previous outputs stay untouched.
+    previous outputs stay untouched. With `helper`, a second process draws half the figures.
     """
     out = Path(out)
     stage = Path(tempfile.mkdtemp(dir=out.resolve().parent, prefix=f".{out.name}.ladder-new-"))
     try:
         if figures:
-            _draw(stage, runs, results, on_figure)
+            _draw(stage, runs, results, on_figure, helper)
         # Fixed before the report is drawn, so `ladder report DIR` rebuilds the very same page.
         results["total_seconds"] = time.perf_counter() - started
         if figures:
@@ -70,11 +70,11 @@ def write_run(out: Path, runs, results: dict, started: float, figures: bool = Tr
     return out
 
 
-def _draw(stage: Path, runs, results: dict, on_figure) -> None:
+def _draw(stage: Path, runs, results: dict, on_figure, helper: bool) -> None:
     from .figures import draw_all
 
     begun = time.perf_counter()
-    per_experiment, summary = draw_all(runs, stage / "figures", on_figure)
+    per_experiment, summary = draw_all(runs, stage / "figures", on_figure, helper)
     for record in results["experiments"]:
         record["figures"] = per_experiment.get(record["name"], [])
     results["figures"] = summary

@@ -85,7 +85,9 @@ def run(
     results = document(records, seeds=seed_list, device=resolved.type, date=date,
                        timings={"experiments": time.perf_counter() - started})
     if out_dir is not None:
-        _write(out_dir, runs, results, started, figures)
+        # A second process draws figures where the run may use another core (ladder.drawing).
+        _write(out_dir, runs, results, started, figures,
+               helper=cores >= 2 and jobs != "1" and backend != "serial")
     failed = sum(not c["holds"] for r in records for c in r["claims"])
     n_claims = sum(len(r["claims"]) for r in records)
     broken = _failures(records)
@@ -95,7 +97,7 @@ def run(
         raise typer.Exit(1)
 
 
-def _write(out_dir: Path, runs, results: dict, started: float, figures: bool) -> None:
+def _write(out_dir: Path, runs, results: dict, started: float, figures: bool, helper: bool) -> None:
     """The run's outputs into `out_dir`, a progress bar following the figures."""
     from ..figures import count_figures
     from ..outputs import write_run
@@ -103,7 +105,7 @@ def _write(out_dir: Path, runs, results: dict, started: float, figures: bool) ->
     with bars(console.rich) as progress:
         task = progress.add_task("figures", total=count_figures(runs) if figures else 0)
         write_run(out_dir, runs, results, started, figures,
-                  lambda title: progress.update(task, advance=1, description=title))
+                  lambda title: progress.update(task, advance=1, description=title), helper)
     console.print(f"results: {out_dir / 'results.json'}")
     if figures:
         console.print(f"report:  {out_dir / 'report.html'}")

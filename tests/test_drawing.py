@@ -1,0 +1,149 @@
+"""Figures drawn on two cores: a helper process takes figures from the same list as this one."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from matplotlib.figure import Figure
+
+from ladder import drawing
+from ladder.figures import figure_jobs
+from ladder.runner import run_experiment
+
+from conftest import TINY
+
+# The helper process rebuilds its list of figures by calling the `jobs_of` it was given, so these
+# lists are made by functions of this module; `runs` is a plain dict that says what each figure does.
+
+
+def _wait_for(path: Path) -> None:
+    """Until `path` exists; a generous bound, so that a missing helper fails the test, not hangs it."""
+    deadline = time.monotonic() + 300
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path.name} never appeared: nobody else drew it")
+        time.sleep(0.02)
+
+
+def _plain(index: int):
+    return (None, f"f{index}", f"figure {index}", Figure)
+
+
+def waits_for_the_next(runs):
+    """Figure 0 waits for figure 1, which only another process can draw meanwhile."""
+    folder = Path(runs["folder"])
+    first = (None, "f0", "figure 0", lambda: (_wait_for(folder / "f1.png"), Figure())[1])
+    return [first] + [_plain(i) for i in range(1, runs["n"])]
+
+
+def _fails_in(runs, where: str):
+    if where == "everywhere" or (where == "helper" and os.getpid() != runs["parent"]):
+        raise ValueError("this figure cannot be drawn here")
+    return Figure()
+
+
+def one_fails(runs):
+    """Figure 1 fails where runs["fails"] says; figure 0 waits until the helper has tried it."""
+    folder = Path(runs["folder"])
+
+    def broken():
+        if os.getpid() != runs["parent"]:
+            (folder / "tried").touch()
+        return _fails_in(runs, runs["fails"])
+
+    first = (None, "f0", "figure 0", lambda: (_wait_for(folder / "tried"), Figure())[1])
+    jobs = [first, (None, "f1", "figure 1", broken)]
+    return jobs + [_plain(i) for i in range(2, runs["n"])]
+
+
+def helper_dies(runs):
+    """Figure 1 ends the helper process, which leaves it undrawn."""
+    folder = Path(runs["folder"])
+
+    def deadly():
+        if os.getpid() != runs["parent"]:
+            (folder / "tried").touch()
+            os._exit(3)
+        return Figure()
+
+    first = (None, "f0", "figure 0", lambda: (_wait_for(folder / "tried"), Figure())[1])
+    return [first, (None, "f1", "figure 1", deadly)] + [_plain(i) for i in range(2, runs["n"])]
+
+
+def _draw(tmp_path, jobs_of, **runs):
+    runs = {"folder": str(tmp_path), "n": drawing.MIN_FIGURES, "parent": os.getpid(), **runs}
+    reported = []
+    by_helper = drawing.draw_figures(runs, tmp_path, reported.append, helper=True, jobs_of=jobs_of)
+    return reported, by_helper
+
+
+def test_the_helper_draws_figures_while_this_process_draws(tmp_path):
+    reported, by_helper = _draw(tmp_path, waits_for_the_next)
+    assert sorted(reported) == list(range(drawing.MIN_FIGURES))  # each figure reported once
+    assert by_helper and 0 not in by_helper
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == sorted(f"f{i}.png" for i in range(drawing.MIN_FIGURES))
+
+
+def test_a_figure_the_helper_could_not_draw_is_drawn_here(tmp_path):
+    reported, by_helper = _draw(tmp_path, one_fails, fails="helper")
+    assert sorted(reported) == list(range(drawing.MIN_FIGURES))
+    assert 1 not in by_helper and (tmp_path / "f1.png").exists()
+
+
+def test_a_figure_that_cannot_be_drawn_fails_the_drawing_here(tmp_path):
+    with pytest.raises(ValueError, match="cannot be drawn here"):
+        _draw(tmp_path, one_fails, fails="everywhere")
+
+
+def test_what_a_helper_that_died_left_is_drawn_here(tmp_path):
+    reported, by_helper = _draw(tmp_path, helper_dies)
+    assert sorted(reported) == list(range(drawing.MIN_FIGURES))
+    assert 1 not in by_helper
+    assert len(list(tmp_path.glob("*.png"))) == drawing.MIN_FIGURES
+
+
+def test_few_figures_are_drawn_here_alone(tmp_path):
+    import multiprocessing
+
+    def alone():  # fails if a helper process was started for so few figures
+        assert multiprocessing.active_children() == []
+        return Figure()
+
+    jobs = [(None, f"f{i}", "", alone) for i in range(drawing.MIN_FIGURES - 1)]
+    assert drawing.draw_figures({}, tmp_path, helper=True, jobs_of=lambda runs: jobs) == set()
+    assert len(list(tmp_path.glob("*.png"))) == drawing.MIN_FIGURES - 1
+
+
+def real_figures(runs):
+    return figure_jobs(runs["runs"])
+
+
+def real_figures_the_helper_draws_but_one(runs):
+    """The runs' figures; the first waits until the last is drawn: the helper draws all others."""
+    from ladder.figures import file_name
+
+    jobs = real_figures(runs)
+    last = Path(runs["folder"]) / file_name(jobs[-1])
+    experiment, slug, title, draw = jobs[0]
+    return [(experiment, slug, title, lambda: (_wait_for(last), draw())[1])] + jobs[1:]
+
+
+def test_the_helper_draws_the_same_pictures(tmp_path, write_toml, monkeypatch):
+    from ladder.experiments import resolve
+
+    runs = [run_experiment(resolve(str(write_toml(text, f"{i}.toml"))), [0])
+            for i, text in enumerate((TINY, TINY.replace('name = "tiny"', 'name = "tiny-b"', 1)))]
+    monkeypatch.setattr(drawing, "MIN_FIGURES", 2)  # enough figures for a helper
+    alone, helped = tmp_path / "alone", tmp_path / "helped"
+    alone.mkdir(), helped.mkdir()
+    n = len(figure_jobs(runs))
+    assert drawing.draw_figures({"runs": runs}, alone, jobs_of=real_figures) == set()
+    by_helper = drawing.draw_figures({"runs": runs, "folder": str(helped)}, helped, helper=True,
+                                     jobs_of=real_figures_the_helper_draws_but_one)
+    assert by_helper == set(range(1, n)) and n >= 8
+    pictures = {p.name: p.read_bytes() for p in alone.iterdir()}
+    assert len(pictures) == n
+    assert {p.name: p.read_bytes() for p in helped.iterdir()} == pictures
