@@ -35,11 +35,12 @@ def _take(counter) -> int:
     return index
 
 
-def _helper(inbox, folder: str, counter, done, jobs_of) -> None:
+def _helper(inbox, counter, done, jobs_of) -> None:
     """The helper process: draw figures of the runs it is sent until none is left."""
-    from .figures import draw_one
+    from .figures import draw_one, figure_jobs  # matplotlib, scikit-learn, PyTorch: while it waits
 
-    jobs = jobs_of(pickle.loads(inbox.get()))
+    payload, folder = inbox.get()
+    jobs = (jobs_of or figure_jobs)(pickle.loads(payload))
     with budget.threads(1):  # this process has the other core: one thread each
         while (index := _take(counter)) < len(jobs):
             try:
@@ -47,6 +48,27 @@ def _helper(inbox, folder: str, counter, done, jobs_of) -> None:
                 done.put((index, None))
             except Exception as exc:  # drawn again by the parent, which then raises it itself
                 done.put((index, f"{type(exc).__name__}: {exc}"))
+
+
+class Helper:
+    """The helper process: it does its imports at once, then waits for the runs to draw.
+
+    (Started earlier, as a run's tasks were ending, it made the full run slower by the time its
+    imports took from the tasks, and the figures no faster: measured on the reference machine.)
+    """
+
+    def __init__(self, jobs_of: Callable | None = None):
+        self.jobs_of = jobs_of  # None: figures.figure_jobs, imported where it is needed
+        ctx = multiprocessing.get_context("spawn")  # a fork would inherit this process's threads
+        self.counter, self.inbox, self.done = ctx.Value("i", 0), ctx.Queue(), ctx.Queue()
+        self.process = ctx.Process(target=_helper, name="ladder-figures", daemon=True,
+                                   args=(self.inbox, self.counter, self.done, self.jobs_of))
+        self.process.start()
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join()
 
 
 def draw_figures(runs, folder: Path, on_drawn: Callable[[int], None] = lambda index: None,
@@ -59,25 +81,21 @@ def draw_figures(runs, folder: Path, on_drawn: Callable[[int], None] = lambda in
     """
     from .figures import draw_one, figure_jobs
 
-    jobs_of = jobs_of or figure_jobs
-    jobs = jobs_of(runs)
-    if not helper or len(jobs) < MIN_FIGURES:
+    jobs = (jobs_of or figure_jobs)(runs)
+    try:
+        payload = pickle.dumps(runs, protocol=pickle.HIGHEST_PROTOCOL) if helper and len(jobs) >= MIN_FIGURES else None
+    except (pickle.PicklingError, TypeError, AttributeError):  # a model of the user's own making
+        payload = None
+    if payload is None:
         for index, job in enumerate(jobs):
             draw_one(job, folder)
             on_drawn(index)
         return set()
-    try:
-        payload = pickle.dumps(runs, protocol=pickle.HIGHEST_PROTOCOL)
-    except (pickle.PicklingError, TypeError, AttributeError):  # a model of the user's own making
-        return draw_figures(runs, folder, on_drawn, helper=False, jobs_of=jobs_of)
-    ctx = multiprocessing.get_context("spawn")  # a fork would inherit this process's threads
-    counter, inbox, done = ctx.Value("i", 0), ctx.Queue(), ctx.Queue()
-    process = ctx.Process(target=_helper, name="ladder-figures", daemon=True,
-                          args=(inbox, str(folder), counter, done, jobs_of))
-    process.start()
+    helper = Helper(jobs_of)
     # Through a queue, not as an argument: the queue's thread writes the runs into the pipe while
     # the helper starts, where an argument would hold this process until the helper had read it.
-    inbox.put(payload)
+    helper.inbox.put((payload, str(folder)))
+    counter, done, process = helper.counter, helper.done, helper.process
     drawn: set[int] = set()
     by_helper: set[int] = set()
 
@@ -112,7 +130,5 @@ def draw_figures(runs, folder: Path, on_drawn: Callable[[int], None] = lambda in
                     for index in sorted(set(range(len(jobs))) - drawn):
                         finish(index, redraw=True)
     finally:
-        if process.is_alive():
-            process.terminate()
-        process.join()
+        helper.stop()
     return by_helper
