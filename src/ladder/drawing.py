@@ -46,9 +46,9 @@ def _helper(inbox, counter, done, jobs_of) -> None:
         while (index := _take(counter)) < len(jobs):
             try:
                 draw_one(jobs[index], Path(folder))
-                done.put((index, None))
-            except Exception as exc:  # drawn again by the parent, which then raises it itself
-                done.put((index, f"{type(exc).__name__}: {exc}"))
+                done.put((index, True))
+            except Exception:  # drawn again by the parent, which then raises the error itself
+                done.put((index, False))
 
 
 class Helper:
@@ -59,11 +59,10 @@ class Helper:
     """
 
     def __init__(self, jobs_of: Callable | None = None):
-        self.jobs_of = jobs_of  # None: figures.figure_jobs, imported where it is needed
         ctx = multiprocessing.get_context("spawn")  # a fork would inherit this process's threads
         self.counter, self.inbox, self.done = ctx.Value("i", 0), ctx.Queue(), ctx.Queue()
         self.process = ctx.Process(target=_helper, name="ladder-figures", daemon=True,
-                                   args=(self.inbox, self.counter, self.done, self.jobs_of))
+                                   args=(self.inbox, self.counter, self.done, jobs_of))
         self.process.start()
 
     def stop(self) -> None:
@@ -83,10 +82,12 @@ def draw_figures(runs, folder: Path, on_drawn: Callable[[int], None] = lambda in
     from .figures import draw_one, figure_jobs
 
     jobs = (jobs_of or figure_jobs)(runs)
+    payload = None
     try:
-        payload = pickle.dumps(runs, protocol=pickle.HIGHEST_PROTOCOL) if helper and len(jobs) >= MIN_FIGURES else None
+        if helper and len(jobs) >= MIN_FIGURES:
+            payload = pickle.dumps(runs, protocol=pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, TypeError, AttributeError):  # a model of the user's own making
-        payload = None
+        pass
     if payload is None:
         for index, job in enumerate(jobs):
             draw_one(job, folder)
@@ -109,12 +110,12 @@ def draw_figures(runs, folder: Path, on_drawn: Callable[[int], None] = lambda in
     def collect(timeout: float | None = None) -> bool:
         """Take in one figure the helper reports; False when it has reported none."""
         try:
-            index, failure = done.get(timeout=timeout) if timeout else done.get_nowait()
+            index, drawn_there = done.get(timeout=timeout) if timeout else done.get_nowait()
         except queue.Empty:
             return False
-        if failure is None:
+        if drawn_there:
             by_helper.add(index)
-        finish(index, redraw=failure is not None)
+        finish(index, redraw=not drawn_there)
         return True
 
     try:

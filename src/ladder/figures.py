@@ -137,7 +137,8 @@ def summary_figures(runs) -> Iterator[FigureJob]:
 def figure_jobs(runs) -> list[tuple[str | None, str, str, Callable]]:
     """Every figure of the run as (experiment name or None for the run's own, slug, title, draw),
     in the order the report shows them."""
-    jobs = [(run.record["name"], slug, title, draw) for run in runs for slug, title, draw in experiment_figures(run)]
+    jobs = [(run.record["name"], slug, title, draw)
+            for run in runs for slug, title, draw in experiment_figures(run)]
     return jobs + [(None, slug, title, draw) for slug, title, draw in summary_figures(runs)]
 
 

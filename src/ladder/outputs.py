@@ -42,7 +42,7 @@ def write_run(out: Path, runs, results: dict, started: float, figures: bool = Tr
 
     `results` (the results.json document) gets its figure lists, its timings and its total time
     filled in. A disk that fills up, or any other OSError, is a LadderError naming `out`; the
-    previous outputs stay untouched. With `helper`, a second process draws half the figures.
+    previous outputs stay untouched. With `helper`, a second process draws some of the figures.
     """
     out = Path(out)
     stage = Path(tempfile.mkdtemp(dir=out.resolve().parent, prefix=f".{out.name}.ladder-new-"))
