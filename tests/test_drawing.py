@@ -93,9 +93,35 @@ def test_a_figure_the_helper_could_not_draw_is_drawn_here(tmp_path):
     assert 1 not in by_helper and (tmp_path / "f1.png").exists()
 
 
-def test_a_figure_that_cannot_be_drawn_fails_the_drawing_here(tmp_path):
+def test_a_figure_that_cannot_be_drawn_fails_the_drawing_here(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "temp"))  # where the runs are pickled
+    (tmp_path / "temp").mkdir()
     with pytest.raises(ValueError, match="cannot be drawn here"):
         _draw(tmp_path, one_fails, fails="everywhere")
+    assert list((tmp_path / "temp").iterdir()) == []  # the pickled runs' file is gone
+
+
+def test_the_helper_reads_the_runs_from_a_file_that_is_then_removed(tmp_path, monkeypatch):
+    import tempfile
+
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    pickled = []
+    real = drawing._pickled
+    monkeypatch.setattr(drawing, "_pickled", lambda runs: pickled.append(real(runs)) or pickled[-1])
+    reported, by_helper = _draw(tmp_path, waits_for_the_next)
+    assert by_helper and pickled and pickled[0].parent == temp
+    assert not pickled[0].exists()
+
+
+def test_runs_that_cannot_be_pickled_are_drawn_here_alone(tmp_path):
+    jobs = [_plain(i) for i in range(drawing.MIN_FIGURES)]
+    unpicklable = {"lock": __import__("threading").Lock()}
+    assert drawing.draw_figures(unpicklable, tmp_path, helper=True, jobs_of=lambda runs: jobs) == set()
+    assert len(list(tmp_path.glob("*.png"))) == drawing.MIN_FIGURES
 
 
 def test_what_a_helper_that_died_left_is_drawn_here(tmp_path):
