@@ -197,12 +197,17 @@ def run_experiments(specs: list[ExperimentSpec], seeds: list[int], device: str =
              if (i, rung.name) not in reused for seed in seeds]
     for i, (spec, dataset) in enumerate(zip(specs, datasets)):
         listener.experiment_started(spec, dataset, sum(t.experiment == i for t in tasks))
-    results = {(t.experiment, t.rung.name, t.seed): run
-               for t, run in backends.execute(tasks, datasets, device, listener, jobs, threads, backend, address)}
-    for (i, name), (j, original) in reused.items():
-        for seed in seeds:
-            results[i, name, seed] = _score_again(results[j, original, seed], specs[j].name, original,
-                                                  datasets[i], specs[i].probes)
+    again: dict[tuple[int, str], list[tuple[int, str]]] = {}
+    for here, there in reused.items():
+        again.setdefault(there, []).append(here)
+    results = {}
+    for t, run in backends.execute(tasks, datasets, device, listener, jobs, threads, backend, address):
+        results[t.experiment, t.rung.name, t.seed] = run
+        # Scored here as soon as its model is back, while the other tasks go on, rather than
+        # after the last one (the full run's three reused models: 1.7 s with one core idle).
+        for i, name in again.get((t.experiment, t.rung.name), []):
+            results[i, name, t.seed] = _score_again(run, specs[t.experiment].name, t.rung.name,
+                                                    datasets[i], specs[i].probes)
     return [_assemble(spec, dataset, seeds,
                       [[results[i, rung.name, seed] for seed in seeds] for rung in spec.rungs])
             for i, (spec, dataset) in enumerate(zip(specs, datasets))]
