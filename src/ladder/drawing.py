@@ -40,11 +40,10 @@ def _take(counter) -> int:
     return index
 
 
-def _helper(inbox, counter, done, jobs_of) -> None:
-    """The helper process: draw figures of the runs it is sent until none is left."""
-    from .figures import draw_one, figure_jobs  # matplotlib, scikit-learn, PyTorch: while it waits
+def _helper(runs_file: str, folder: str, counter, done, jobs_of) -> None:
+    """The helper process: draw figures of the pickled runs until none is left."""
+    from .figures import draw_one, figure_jobs  # matplotlib, scikit-learn, PyTorch
 
-    runs_file, folder = inbox.get()
     with open(runs_file, "rb") as f:
         jobs = (jobs_of or figure_jobs)(pickle.load(f))
     with budget.threads(1):  # this process has the other core: one thread each
@@ -75,17 +74,17 @@ def _pickled(runs) -> Path | None:
 
 
 class Helper:
-    """The helper process: it does its imports at once, then waits for the runs to draw.
+    """The helper process, started on the pickled runs and the folder to draw into.
 
     (Started earlier, as a run's tasks were ending, it made the full run slower by the time its
     imports took from the tasks, and the figures no faster: measured on the reference machine.)
     """
 
-    def __init__(self, jobs_of: Callable | None = None):
+    def __init__(self, runs_file: Path, folder: Path, jobs_of: Callable | None = None):
         ctx = multiprocessing.get_context("spawn")  # a fork would inherit this process's threads
-        self.counter, self.inbox, self.done = ctx.Value("i", 0), ctx.Queue(), ctx.Queue()
+        self.counter, self.done = ctx.Value("i", 0), ctx.Queue()
         self.process = ctx.Process(target=_helper, name="ladder-figures", daemon=True,
-                                   args=(self.inbox, self.counter, self.done, jobs_of))
+                                   args=(str(runs_file), str(folder), self.counter, self.done, jobs_of))
         self.process.start()
 
     def stop(self) -> None:
@@ -111,8 +110,17 @@ def draw_figures(runs, folder: Path, on_drawn: Callable[[int], None] = lambda in
             draw_one(job, folder)
             on_drawn(index)
         return set()
-    helper = Helper(jobs_of)
-    helper.inbox.put((str(runs_file), str(folder)))
+    try:
+        return _draw_beside_helper(jobs, folder, on_drawn, Helper(runs_file, folder, jobs_of))
+    finally:
+        runs_file.unlink(missing_ok=True)
+
+
+def _draw_beside_helper(jobs: list, folder: Path, on_drawn: Callable[[int], None],
+                        helper: Helper) -> set[int]:
+    """Draw `jobs` here, taking turns with `helper`; return the indices the helper drew."""
+    from .figures import draw_one
+
     counter, done, process = helper.counter, helper.done, helper.process
     drawn: set[int] = set()
     by_helper: set[int] = set()
@@ -149,5 +157,4 @@ def draw_figures(runs, folder: Path, on_drawn: Callable[[int], None] = lambda in
                         finish(index, redraw=True)
     finally:
         helper.stop()
-        runs_file.unlink(missing_ok=True)
     return by_helper
