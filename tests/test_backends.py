@@ -295,8 +295,11 @@ def test_ctrl_c_during_fits_in_threads_exits_130_at_once_and_writes_nothing(writ
 
     spec, out = write_toml(FITS_UNTIL_STOPPED), tmp_path / "out"
     args = [str(spec), "--jobs", "2", "--threads", "1", "--out", str(out)]  # threads, on any machine
+    # As from a terminal: a suite started in the background (`cmd &` in a script) hands its
+    # children SIGINT ignored, and Python then installs no handler that could raise the interrupt.
     process = subprocess.Popen([sys.executable, "-c", SAYS_WHEN_FITTING, *args],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         started = [process.stdout.readline() for _ in range(3)]
         assert started == ["fitting cnn\n", "fitting mlp\n", "fitting linear\n"]
