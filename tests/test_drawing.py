@@ -117,6 +117,16 @@ def test_the_helper_reads_the_runs_from_a_file_that_is_then_removed(tmp_path, mo
     assert not pickled[0].exists()
 
 
+def test_a_temporary_folder_that_cannot_take_the_runs_leaves_the_figures_to_this_process(
+        tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))  # cannot be written to
+    jobs = [_plain(i) for i in range(drawing.MIN_FIGURES)]
+    assert drawing.draw_figures({}, tmp_path, helper=True, jobs_of=lambda runs: jobs) == set()
+    assert len(list(tmp_path.glob("*.png"))) == drawing.MIN_FIGURES
+
+
 def test_runs_that_cannot_be_pickled_are_drawn_here_alone(tmp_path):
     jobs = [_plain(i) for i in range(drawing.MIN_FIGURES)]
     unpicklable = {"lock": __import__("threading").Lock()}

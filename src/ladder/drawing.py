@@ -56,20 +56,25 @@ def _helper(runs_file: str, folder: str, counter, done, jobs_of) -> None:
 
 
 def _pickled(runs) -> Path | None:
-    """The runs pickled into a temporary file for the helper; None when they cannot be pickled.
+    """The runs pickled into a temporary file for the helper; None when that cannot be done.
 
     A file, not bytes sent through a pipe: neither process then holds the pickle (60 MB for the
-    full run) while it draws, which kept the full run's peak memory over 1.5 GB.
+    full run) while it draws, which kept the full run's peak memory over 1.5 GB. Runs that cannot
+    be pickled (a model of the user's own making) or a temporary folder that cannot take them
+    (full, or not writable) leave the figures to this process alone: the helper only saves time.
     """
-    handle = tempfile.NamedTemporaryFile(prefix="ladder-runs-", suffix=".pickle", delete=False)
+    try:
+        handle = tempfile.NamedTemporaryFile(prefix="ladder-runs-", suffix=".pickle", delete=False)
+    except OSError:
+        return None
     try:
         with handle:
             pickle.dump(runs, handle, protocol=pickle.HIGHEST_PROTOCOL)
         return Path(handle.name)
     except BaseException as exc:
         os.unlink(handle.name)
-        if isinstance(exc, (pickle.PicklingError, TypeError, AttributeError)):
-            return None  # a model of the user's own making: drawn here alone
+        if isinstance(exc, (pickle.PicklingError, TypeError, AttributeError, OSError)):
+            return None
         raise
 
 
