@@ -274,7 +274,10 @@ train = { epochs = 100000, optimizer = "adam", lr = 0.001 }
 
 # `ladder run`, as a real process, saying on stdout when each task starts fitting.
 SAYS_WHEN_FITTING = r"""
-import sys
+import signal, sys
+# As from a terminal: a suite started in the background (`cmd &` in a script) hands its children
+# SIGINT ignored, and Python then installs no handler that could raise the interrupt.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from ladder import backends
 from ladder.cli import main
 
@@ -295,11 +298,8 @@ def test_ctrl_c_during_fits_in_threads_exits_130_at_once_and_writes_nothing(writ
 
     spec, out = write_toml(FITS_UNTIL_STOPPED), tmp_path / "out"
     args = [str(spec), "--jobs", "2", "--threads", "1", "--out", str(out)]  # threads, on any machine
-    # As from a terminal: a suite started in the background (`cmd &` in a script) hands its
-    # children SIGINT ignored, and Python then installs no handler that could raise the interrupt.
     process = subprocess.Popen([sys.executable, "-c", SAYS_WHEN_FITTING, *args],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         started = [process.stdout.readline() for _ in range(3)]
         assert started == ["fitting cnn\n", "fitting mlp\n", "fitting linear\n"]
@@ -329,3 +329,28 @@ def test_where_the_tasks_run(n_tasks, images, jobs, threads, backend, where):
     X = np.zeros((4, 8, 8) if images else (4, 2))
     dataset = Dataset("d", "classification", X, X[:2], np.arange(4) % 2, np.arange(2))
     assert runs_in(n_tasks, [dataset], jobs, threads, backend) == where
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_model_reused_through_a_chain_of_same_as_is_fitted_once_and_scored_in_each(write_toml, jobs):
+    from conftest import TINY
+
+    dataset = 'dataset = { name = "circles", n = 200, noise = 0.1, seed = 0, test_size = 0.25 }'
+    first = write_toml(TINY.replace('name = "tiny"', 'name = "first"', 1), "first.toml")
+    second = write_toml(f'name = "second"\n{dataset}\n\n[[rungs]]\nname = "again"\n'
+                        f'same_as = "{first}:mlp"\n', "second.toml")
+    third = write_toml(f'name = "third"\n{dataset}\n\n[[rungs]]\nname = "once-more"\n'
+                       f'same_as = "{second}:again"\n', "third.toml")
+    specs = [exp.resolve(str(path)) for path in (third, second, first)]  # the chain's end first
+    fitted = []
+
+    class Counts(Listener):
+        def rung_started(self, rung, seed, epochs):
+            fitted.append(rung)
+
+    runs = run_experiments(specs, [0], "cpu", Counts(), jobs=jobs, threads=1)
+    accuracy = {run.record["name"]: run.record["rungs"][-1]["metrics"]["test_accuracy"]["values"]
+                for run in runs}
+    assert sorted(fitted) == ["logreg", "mlp"]  # the MLP is trained once, for "first"
+    assert accuracy["third"] == accuracy["second"] == accuracy["first"]
+    assert runs[0].models["once-more"] is runs[2].models["mlp"]

@@ -93,22 +93,32 @@ def test_a_figure_the_helper_could_not_draw_is_drawn_here(tmp_path):
     assert 1 not in by_helper and (tmp_path / "f1.png").exists()
 
 
-def test_a_figure_that_cannot_be_drawn_fails_the_drawing_here(tmp_path, monkeypatch):
+@pytest.fixture
+def no_helper(monkeypatch):
+    """Fails the test if a helper process is started."""
+    def started(*args, **kwargs):
+        raise AssertionError("a helper process was started")
+    monkeypatch.setattr(drawing, "Helper", started)
+
+
+@pytest.fixture
+def temp(tmp_path, monkeypatch) -> Path:
+    """The temporary folder the runs are pickled into, empty."""
     import tempfile
 
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "temp"))  # where the runs are pickled
-    (tmp_path / "temp").mkdir()
+    folder = tmp_path / "temp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def test_a_figure_that_cannot_be_drawn_fails_the_drawing_here(tmp_path, temp):
     with pytest.raises(ValueError, match="cannot be drawn here"):
         _draw(tmp_path, one_fails, fails="everywhere")
-    assert list((tmp_path / "temp").iterdir()) == []  # the pickled runs' file is gone
+    assert list(temp.iterdir()) == []  # the pickled runs' file is gone
 
 
-def test_the_helper_reads_the_runs_from_a_file_that_is_then_removed(tmp_path, monkeypatch):
-    import tempfile
-
-    temp = tmp_path / "temp"
-    temp.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+def test_the_helper_reads_the_runs_from_a_file_that_is_then_removed(tmp_path, temp, monkeypatch):
     pickled = []
     real = drawing._pickled
     monkeypatch.setattr(drawing, "_pickled", lambda runs: pickled.append(real(runs)) or pickled[-1])
@@ -117,21 +127,40 @@ def test_the_helper_reads_the_runs_from_a_file_that_is_then_removed(tmp_path, mo
     assert not pickled[0].exists()
 
 
+def _all_drawn_here(tmp_path, runs=None) -> None:
+    jobs = [_plain(i) for i in range(drawing.MIN_FIGURES)]
+    assert drawing.draw_figures(runs or {}, tmp_path, helper=True, jobs_of=lambda runs: jobs) == set()
+    assert len(list(tmp_path.glob("*.png"))) == drawing.MIN_FIGURES
+
+
 def test_a_temporary_folder_that_cannot_take_the_runs_leaves_the_figures_to_this_process(
-        tmp_path, monkeypatch):
+        tmp_path, monkeypatch, no_helper):
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))  # cannot be written to
-    jobs = [_plain(i) for i in range(drawing.MIN_FIGURES)]
-    assert drawing.draw_figures({}, tmp_path, helper=True, jobs_of=lambda runs: jobs) == set()
-    assert len(list(tmp_path.glob("*.png"))) == drawing.MIN_FIGURES
+    _all_drawn_here(tmp_path)
 
 
-def test_runs_that_cannot_be_pickled_are_drawn_here_alone(tmp_path):
-    jobs = [_plain(i) for i in range(drawing.MIN_FIGURES)]
-    unpicklable = {"lock": __import__("threading").Lock()}
-    assert drawing.draw_figures(unpicklable, tmp_path, helper=True, jobs_of=lambda runs: jobs) == set()
-    assert len(list(tmp_path.glob("*.png"))) == drawing.MIN_FIGURES
+def test_a_full_temporary_folder_leaves_the_figures_to_this_process(tmp_path, temp, monkeypatch,
+                                                                     no_helper):
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(drawing.pickle, "dump", full)
+    _all_drawn_here(tmp_path)
+    assert list(temp.iterdir()) == []  # the half-written file is gone
+
+
+def test_a_helper_that_cannot_start_leaves_the_figures_to_this_process(tmp_path, temp, monkeypatch):
+    def cannot(*args, **kwargs):
+        raise OSError(11, "Resource temporarily unavailable")
+    monkeypatch.setattr(drawing, "Helper", cannot)
+    _all_drawn_here(tmp_path)
+    assert list(temp.iterdir()) == []
+
+
+def test_runs_that_cannot_be_pickled_are_drawn_here_alone(tmp_path, temp, no_helper):
+    _all_drawn_here(tmp_path, {"lock": __import__("threading").Lock()})
+    assert list(temp.iterdir()) == []
 
 
 def test_what_a_helper_that_died_left_is_drawn_here(tmp_path):
@@ -141,14 +170,8 @@ def test_what_a_helper_that_died_left_is_drawn_here(tmp_path):
     assert len(list(tmp_path.glob("*.png"))) == drawing.MIN_FIGURES
 
 
-def test_few_figures_are_drawn_here_alone(tmp_path):
-    import multiprocessing
-
-    def alone():  # fails if a helper process was started for so few figures
-        assert multiprocessing.active_children() == []
-        return Figure()
-
-    jobs = [(None, f"f{i}", "", alone) for i in range(drawing.MIN_FIGURES - 1)]
+def test_few_figures_are_drawn_here_alone(tmp_path, no_helper):
+    jobs = [_plain(i) for i in range(drawing.MIN_FIGURES - 1)]
     assert drawing.draw_figures({}, tmp_path, helper=True, jobs_of=lambda runs: jobs) == set()
     assert len(list(tmp_path.glob("*.png"))) == drawing.MIN_FIGURES - 1
 

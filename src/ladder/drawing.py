@@ -46,6 +46,7 @@ def _helper(runs_file: str, folder: str, counter, done, jobs_of) -> None:
 
     with open(runs_file, "rb") as f:
         jobs = (jobs_of or figure_jobs)(pickle.load(f))
+    Path(runs_file).unlink(missing_ok=True)  # read: not left in the temporary folder while it draws
     with budget.threads(1):  # this process has the other core: one thread each
         while (index := _take(counter)) < len(jobs):
             try:
@@ -59,7 +60,8 @@ def _pickled(runs) -> Path | None:
     """The runs pickled into a temporary file for the helper; None when that cannot be done.
 
     A file, not bytes sent through a pipe: neither process then holds the pickle (60 MB for the
-    full run) while it draws, which kept the full run's peak memory over 1.5 GB. Runs that cannot
+    full run) while it draws, which kept the full run's peak memory over 1.5 GB (the helper removes
+    the file once it has read it: on a tmpfs it holds memory too). Runs that cannot
     be pickled (a model of the user's own making) or a temporary folder that cannot take them
     (full, or not writable) leave the figures to this process alone: the helper only saves time.
     """
@@ -106,19 +108,30 @@ def draw_figures(runs, folder: Path, on_drawn: Callable[[int], None] = lambda in
     With `helper` and at least MIN_FIGURES figures, a helper process draws some of them.
     `jobs_of` must be importable by name: the helper rebuilds the list with it.
     """
-    from .figures import draw_one, figure_jobs
+    from .figures import figure_jobs
 
     jobs = (jobs_of or figure_jobs)(runs)
     runs_file = _pickled(runs) if helper and len(jobs) >= MIN_FIGURES else None
     if runs_file is None:
-        for index, job in enumerate(jobs):
-            draw_one(job, folder)
-            on_drawn(index)
-        return set()
+        return _draw_here(jobs, folder, on_drawn)
     try:
-        return _draw_beside_helper(jobs, folder, on_drawn, Helper(runs_file, folder, jobs_of))
+        try:
+            beside = Helper(runs_file, folder, jobs_of)
+        except OSError:  # no process to be had (too many processes or open files)
+            return _draw_here(jobs, folder, on_drawn)
+        return _draw_beside_helper(jobs, folder, on_drawn, beside)
     finally:
         runs_file.unlink(missing_ok=True)
+
+
+def _draw_here(jobs: list, folder: Path, on_drawn: Callable[[int], None]) -> set[int]:
+    """Draw every figure in this process, one after another."""
+    from .figures import draw_one
+
+    for index, job in enumerate(jobs):
+        draw_one(job, folder)
+        on_drawn(index)
+    return set()
 
 
 def _draw_beside_helper(jobs: list, folder: Path, on_drawn: Callable[[int], None],

@@ -201,13 +201,21 @@ def run_experiments(specs: list[ExperimentSpec], seeds: list[int], device: str =
     for here, there in reused.items():
         again.setdefault(there, []).append(here)
     results = {}
+
+    def store(experiment: int, rung: str, seed: int, run) -> None:
+        """A rung's run, then the runs of the rungs that are the same as it (a chain too)."""
+        results[experiment, rung, seed] = run
+        for i, name in again.get((experiment, rung), []):
+            # Under the tasks' own cap: in a run on threads, a thread count set here would change
+            # the fits under way in the other threads.
+            with budget.budget(threads or 1):
+                scored = _score_again(run, specs[experiment].name, rung, datasets[i], specs[i].probes)
+            store(i, name, seed, scored)
+
     for t, run in backends.execute(tasks, datasets, device, listener, jobs, threads, backend, address):
-        results[t.experiment, t.rung.name, t.seed] = run
-        # Scored here as soon as its model is back, while the other tasks go on, rather than
-        # after the last one (the full run's three reused models: 1.7 s with one core idle).
-        for i, name in again.get((t.experiment, t.rung.name), []):
-            results[i, name, t.seed] = _score_again(run, specs[t.experiment].name, t.rung.name,
-                                                    datasets[i], specs[i].probes)
+        # A reused model is scored as soon as it is back (on a parallel backend, while the other
+        # tasks go on), not after the last task: the full run's three took 1.7 s with a core idle.
+        store(t.experiment, t.rung.name, t.seed, run)
     return [_assemble(spec, dataset, seeds,
                       [[results[i, rung.name, seed] for seed in seeds] for rung in spec.rungs])
             for i, (spec, dataset) in enumerate(zip(specs, datasets))]
