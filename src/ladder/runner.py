@@ -197,15 +197,14 @@ def run_experiments(specs: list[ExperimentSpec], seeds: list[int], device: str =
              if (i, rung.name) not in reused for seed in seeds]
     for i, (spec, dataset) in enumerate(zip(specs, datasets)):
         listener.experiment_started(spec, dataset, sum(t.experiment == i for t in tasks))
-    again: dict[tuple[int, str], list[tuple[int, str]]] = {}
-    for here, there in reused.items():
-        again.setdefault(there, []).append(here)
     results = {}
 
     def store(experiment: int, rung: str, seed: int, run) -> None:
         """A rung's run, then the runs of the rungs that are the same as it (a chain too)."""
         results[experiment, rung, seed] = run
-        for i, name in again.get((experiment, rung), []):
+        for (i, name), source in reused.items():
+            if source != (experiment, rung):
+                continue
             # Under the tasks' own cap: in a run on threads, a thread count set here would change
             # the fits under way in the other threads.
             with budget.budget(threads or 1):
