@@ -354,3 +354,27 @@ def test_a_model_reused_through_a_chain_of_same_as_is_fitted_once_and_scored_in_
     assert sorted(fitted) == ["logreg", "mlp"]  # the MLP is trained once, for "first"
     assert accuracy["third"] == accuracy["second"] == accuracy["first"]
     assert runs[0].models["once-more"] is runs[2].models["mlp"]
+
+
+def test_a_reused_model_whose_scoring_raises_fails_that_rung_only(write_toml, monkeypatch):
+    from conftest import TINY
+
+    from ladder import runner
+    from ladder.experiments.schema import ProbeSpec
+
+    first = write_toml(TINY.replace('name = "tiny"', 'name = "first"', 1), "first.toml")
+    again = write_toml(f'name = "again"\n'
+                       f'dataset = {{ name = "circles", n = 200, noise = 0.1, seed = 0, test_size = 0.25 }}\n\n'
+                       f'[[rungs]]\nname = "twin"\nsame_as = "{first}:mlp"\n', "again.toml")
+    source, reuser = exp.resolve(str(first)), exp.resolve(str(again))
+    reuser = reuser.model_copy(update={"probes": ProbeSpec(shift=[0], rotate=[0])})
+
+    def broken(*args):
+        raise RuntimeError("the probes could not be scored")
+    monkeypatch.setattr(runner, "probe_scores", broken)
+
+    first_run, again_run = run_experiments([source, reuser], [0, 1], "cpu", jobs=1)
+    (twin,) = again_run.record["rungs"]
+    assert twin["status"] == "failed"
+    assert [f["reason"] for f in twin["failures"]] == ["RuntimeError: the probes could not be scored"] * 2
+    assert all(r["status"] == "ok" for r in first_run.record["rungs"])  # the model it reuses is fine

@@ -238,8 +238,13 @@ def _score_again(run: RungRun, experiment: str, rung: str, dataset, probes) -> R
         return run
     metrics = dict(run.metrics)
     if probes is not None and not run.diverged:
-        with budget.threads(budget.threads_for()):
-            metrics.update(probe_scores(run.estimator, dataset, probes))
+        try:
+            with budget.threads(budget.threads_for()):
+                metrics.update(probe_scores(run.estimator, dataset, probes))
+        except LadderError:
+            raise
+        except Exception as exc:  # as for a task (backends.attempt): this rung fails, the run goes on
+            return backends.Failed(backends.describe(exc))
     note = f"the model fitted for {experiment}:{rung}, scored here, not trained again"
     return replace(run, metrics=metrics, notes=[*run.notes, note])
 
