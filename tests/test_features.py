@@ -284,3 +284,17 @@ def test_feature_maps_are_registered_with_typed_parameters(kind):
     hints = typing.get_type_hints(build)
     assert hints["image_shape"] == (list[int] | None)
     assert all(name in hints for name in build.__code__.co_varnames[:build.__code__.co_argcount])
+
+
+@pytest.mark.parametrize("scale", [True, False])
+def test_pca_of_pixels_works_in_float32_with_the_components_of_float64(scale):
+    from sklearn.decomposition import PCA
+
+    pixels = (load_digits().data * 16).astype(np.uint8)  # bytes, as MNIST arrives
+    phi = FEATURES["pca"](n_components=2, scale=scale)
+    Z = phi.fit_transform(pixels)
+    assert Z.dtype == np.float32  # scikit-learn alone would widen the bytes to float64
+    exact = PCA(n_components=2).fit(pixels.astype(np.float64))
+    fitted = next(step for _, step in phi.steps if isinstance(step, PCA))
+    np.testing.assert_allclose(fitted.explained_variance_ratio_, exact.explained_variance_ratio_, rtol=1e-4)
+    np.testing.assert_allclose(np.abs(fitted.components_), np.abs(exact.components_), atol=1e-4)

@@ -45,12 +45,18 @@ def pca(n_components: int = 2, scale: bool = True):
     """
     from sklearn.decomposition import PCA
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    from .shapes import as_float32
 
     if n_components < 1:
         raise ValueError(f"n_components must be >= 1, got {n_components}")
-    projection = PCA(n_components=n_components, svd_solver="covariance_eigh", random_state=0)
-    return make_pipeline(projection, StandardScaler()) if scale else projection
+    # In float32, as `standardize`: scikit-learn widens uint8 pixels to float64, and the
+    # covariance of 60,000 MNIST images then took 1.8-2.2 s instead of 0.8-0.9 s (the same
+    # explained variance to the digits printed).
+    projection = [FunctionTransformer(as_float32),
+                  PCA(n_components=n_components, svd_solver="covariance_eigh", random_state=0)]
+    return make_pipeline(*projection, StandardScaler()) if scale else make_pipeline(*projection)
 
 
 def handcrafted(image_shape: list[int] | None = None, scale: bool = True):
