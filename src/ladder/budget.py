@@ -9,8 +9,9 @@ thread). So ladder chooses, here and nowhere else:
 - one thread for every model without convolutions and for scikit-learn's solvers (MNIST: MLP
   784-128-10 0.49 s an epoch with one thread, 0.54 s with two; lbfgs 8.6 s with one, 12.2 s with
   two);
-- up to every core it may use for convolutional networks, the one place a second thread pays
-  (SimpleCNN on MNIST: 6.25 s an epoch with one thread, 5.55 s with two);
+- up to every core it may use for convolutional networks on the CPU, the one place a second
+  thread pays (SimpleCNN on MNIST: 6.25 s an epoch with one thread, 5.55 s with two); one for a
+  network on a GPU, where the CPU only launches kernels;
 - never more than the run's budget: the cores the process may use, less those that other
   programs were seen using when the run started, divided among parallel jobs.
 
@@ -92,8 +93,8 @@ def threads_for(module=None, n_threads: int | None = None) -> int:
     cap = _cap.get()
     if asked is not None:
         return asked if cap is None else min(asked, cap)
-    if not _has_convolutions(module):
-        return 1
+    if not _has_convolutions(module) or _off_the_cpu(module):
+        return 1  # (on a GPU the CPU only launches kernels: a second thread has nothing to do)
     # Outside a run (an estimator fitted in a notebook) nobody has sampled the machine: do it
     # here. Two threads beside a busy program are 5-10x slower than one (the OpenMP threads wait
     # for the one that lost its core): a 12,800-image SimpleCNN epoch at load 9.6 took 67-106 s
@@ -107,6 +108,10 @@ def _has_convolutions(module) -> bool:
     from torch import nn
 
     return any(isinstance(m, nn.modules.conv._ConvNd) for m in module.modules())
+
+
+def _off_the_cpu(module) -> bool:
+    return any(p.device.type != "cpu" for p in module.parameters())
 
 
 @contextmanager
