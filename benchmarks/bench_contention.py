@@ -2,12 +2,13 @@
 
     LADDER_DATA_DIR=../shared/data .venv/bin/python benchmarks/bench_contention.py [--repeat N] [--toys-only]
 
-For each command (the toy parts `ladder run circles sine spirals --seeds 3`, and the full
-`ladder run` with its four parts, figures and report, `--out` a temporary folder), each with the
-default policy (`--jobs auto`) and with the fixed serial policy (`--jobs 1`), this script times it
-alone, then beside a plain Python busy loop it starts itself (one other process, one core busy),
-alternating, `--repeat` times, and prints the medians and the ratio busy/alone.
-Target (issue 13): busy ≤ 1.2× alone. The busy process is always killed, Ctrl-C included.
+For each command (the toy parts `ladder run circles sine spirals --seeds 3`, and the full `ladder
+run` with its five parts (part 5 came after issue 13), figures and report, `--out` a temporary
+folder), each with the default policy (`--jobs auto`) and with the fixed serial policy (`--jobs
+1`), this script times it alone, then beside a plain Python busy loop it starts itself (one other
+process, one core busy), alternating, `--repeat` times, and prints the medians and the ratio
+busy/alone. Target (issue 13): busy ≤ 1.2× alone. The busy process is always killed, Ctrl-C
+included.
 It exits 1 only when a command fails or a claim fails; a ratio over target is reported, not fatal.
 """
 

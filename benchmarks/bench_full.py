@@ -2,11 +2,12 @@
 
     LADDER_DATA_DIR=../shared/data .venv/bin/python benchmarks/bench_full.py [--repeat N]
 
-Runs `ladder run --out TMP` (the four parts, figures, weights and report.html) in a fresh process
-`--repeat` times and, in the same run, the same command with `--jobs 1` as the serial baseline.
-While each runs, the summed RSS (and PSS) of the command and every descendant (worker processes,
-the forkserver) is sampled from /proc every 0.1 s; the peak is printed.
-Targets (issue 13, 2-core machine): ≤ 30 s alone, ≤ 1.5 GB peak RSS, every claim holds.
+Runs `ladder run --out TMP` (five parts: the four that issue 13 timed and part 5, added since;
+figures, weights and report.html) in a fresh process `--repeat` times and, in the same run, the
+same command with `--jobs 1` as the serial baseline. While each runs, the summed RSS (and PSS) of
+the command and every descendant (worker processes, the forkserver) is sampled from /proc every 0.1
+s; the peak is printed. Targets (issue 13, 2-core machine): ≤ 30 s alone, ≤ 1.5 GB peak RSS, every
+claim holds.
 Exits 1 when the command or a claim fails; being over a target is reported, not fatal.
 """
 

@@ -31,51 +31,14 @@ from sklearn.linear_model import LogisticRegression
 
 from ladder import experiments
 from ladder.data import load
-from ladder.models import SimpleCNN
 from ladder.runner import run_rung
+
+from course import course_cnn
 
 QUICK = "--quick" in sys.argv  # one baseline epoch, scaled up ×5: for a fast look, not for the record
 REPEAT = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 3
 CNN_SECONDS = 5.0
 RUN_SECONDS = 15.0
-
-
-class CourseDataset(torch.utils.data.Dataset):
-    """The course's per-sample dataset: every image converted and normalised on its own."""
-
-    def __init__(self, images, labels):
-        self.images, self.labels = images, labels
-
-    def __len__(self):
-        return len(self.images)
-
-    def __getitem__(self, i):
-        x = torch.tensor(self.images[i], dtype=torch.float32).unsqueeze(0) / 255.0
-        return (x - 0.1307) / 0.3081, int(self.labels[i])
-
-
-def course_cnn(mnist, epochs=5) -> tuple[float, float]:
-    """The baseline: seconds for `epochs` epochs, and the test accuracy reached."""
-    torch.manual_seed(0)
-    model = SimpleCNN()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loader = torch.utils.data.DataLoader(CourseDataset(mnist.X_train, mnist.y_train), batch_size=128,
-                                         shuffle=True)
-    start = time.perf_counter()
-    for _ in range(epochs):
-        model.train()
-        for x, y in loader:
-            optimizer.zero_grad()
-            loss = torch.nn.functional.cross_entropy(model(x), y)
-            loss.backward()
-            optimizer.step()
-    seconds = time.perf_counter() - start
-    model.eval()
-    test = CourseDataset(mnist.X_test, mnist.y_test)
-    with torch.no_grad():
-        correct = sum((model(x).argmax(1) == y).sum().item()
-                      for x, y in torch.utils.data.DataLoader(test, batch_size=1000))
-    return seconds, correct / len(test)
 
 
 def ladder_rung(spec, name, mnist) -> tuple[float, float]:
