@@ -25,11 +25,10 @@ import argparse
 import os
 import statistics
 import sys
-import time
 
 import torch
 
-from choose_cnn_batch import parse_candidates
+from choose_cnn_batch import fit_rung, parse_candidates
 from common import machine_line, run_ladder
 from course import course_cnn
 
@@ -45,20 +44,6 @@ def card(device: str) -> str:
         return (f"{props.name}, {props.total_memory / 2**30:.0f} GiB, CUDA {torch.version.cuda}, "
                 f"torch {torch.__version__}")
     return f"no GPU (device {device}), torch {torch.__version__}"
-
-
-def fit_rung(rung, mnist, device: str, seed: int = 0, **override) -> tuple[float, float]:
-    """(training seconds, test accuracy) of the rung, its training settings replaced by `override`."""
-    from ladder.rungs import build_estimator
-
-    train = {**rung.train.estimator_params(), **override}
-    model = build_estimator("classification", None, rung.model.model_dump(), train, seed, device)
-    start = time.perf_counter()
-    model.fit(mnist.rows("train"), mnist.y_train)
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()  # (the fit already waits for each epoch's loss)
-    seconds = time.perf_counter() - start
-    return seconds, float(model.score(mnist.rows("test"), mnist.y_test))
 
 
 def timed_fits(rung, mnist, device: str, repeat: int, **override) -> tuple[float, float, list[float]]:

@@ -42,17 +42,21 @@ def validation_split(mnist):
                        head.y_train, mnist.y_train[50_000:])
 
 
-def fit_candidate(validation, rung, batch_size: int, epochs: int, lr: float, seed: int,
-                  device: str) -> tuple[float, float]:
-    """(fit seconds, validation accuracy) of the rung trained with this recipe."""
+def fit_rung(rung, dataset, device: str, seed: int = 0, **override) -> tuple[float, float]:
+    """(fit seconds, accuracy on the dataset's test split) of the rung, its training settings
+    replaced by `override` (batch_size, epochs, lr, …)."""
+    import torch
+
     from ladder.rungs import build_estimator
 
-    train = {**rung.train.estimator_params(), "batch_size": batch_size, "epochs": epochs, "lr": lr}
+    train = {**rung.train.estimator_params(), **override}
     model = build_estimator("classification", None, rung.model.model_dump(), train, seed, device)
     start = time.perf_counter()
-    model.fit(validation.rows("train"), validation.y_train)  # ends with a loss read back: synchronised
+    model.fit(dataset.rows("train"), dataset.y_train)
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()  # (the fit already waits for each epoch's loss)
     seconds = time.perf_counter() - start
-    return seconds, float(model.score(validation.rows("test"), validation.y_test))
+    return seconds, float(model.score(dataset.rows("test"), dataset.y_test))
 
 
 def choose(results: dict, needed: float) -> tuple | None:
@@ -78,7 +82,8 @@ def main() -> None:
     print(f"{'batch':>5} {'epochs':>6} {'lr':>6} {'seed':>4} {'fit s':>7} {'validation':>10}")
     for batch_size, epochs, lr in args.candidates:
         for seed in range(args.seeds):
-            seconds, accuracy = fit_candidate(validation, rung, batch_size, epochs, lr, seed, args.device)
+            seconds, accuracy = fit_rung(rung, validation, args.device, seed, batch_size=batch_size,
+                                         epochs=epochs, lr=lr)
             results.setdefault((batch_size, epochs, lr), []).append((seconds, accuracy))
             print(f"{batch_size:>5} {epochs:>6} {lr:>6} {seed:>4} {seconds:>7.2f} {accuracy:>10.4f}", flush=True)
     best = choose(results, args.needed)

@@ -48,16 +48,22 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
+def failing_softly(work, *args):
+    """work(*args), or Failed(reason) when it raised: a failed rung × seed is a result to report,
+    not a reason to stop the run (a LadderError, bad input, still stops it)."""
+    try:
+        return work(*args)
+    except LadderError:
+        raise
+    except Exception as exc:
+        return Failed(describe(exc))
+
+
 def attempt(task: Task, dataset, device: str, listener=None):
     """run_rung for one task: its RungRun, or Failed(reason) when fitting or scoring raised."""
     from .runner import run_rung
 
-    try:
-        return run_rung(task.rung, dataset, task.seed, device, listener, task.probes)
-    except LadderError:
-        raise
-    except Exception as exc:  # a failed rung × seed is a result to report, not a reason to stop
-        return Failed(describe(exc))
+    return failing_softly(run_rung, task.rung, dataset, task.seed, device, listener, task.probes)
 
 
 def report(listener, task: Task, result) -> tuple[Task, object]:

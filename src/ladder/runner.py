@@ -238,15 +238,18 @@ def _score_again(run: RungRun, experiment: str, rung: str, dataset, probes) -> R
         return run
     metrics = dict(run.metrics)
     if probes is not None and not run.diverged:
-        try:
-            with budget.threads(budget.threads_for()):
-                metrics.update(probe_scores(run.estimator, dataset, probes))
-        except LadderError:
-            raise
-        except Exception as exc:  # as for a task (backends.attempt): this rung fails, the run goes on
-            return backends.Failed(backends.describe(exc))
+        # As a task's error does (backends.attempt): this rung fails, the run goes on.
+        scores = backends.failing_softly(_probed, run.estimator, dataset, probes)
+        if isinstance(scores, backends.Failed):
+            return scores
+        metrics.update(scores)
     note = f"the model fitted for {experiment}:{rung}, scored here, not trained again"
     return replace(run, metrics=metrics, notes=[*run.notes, note])
+
+
+def _probed(estimator, dataset, probes) -> dict[str, float]:
+    with budget.threads(budget.threads_for()):
+        return probe_scores(estimator, dataset, probes)
 
 
 def _assemble(spec: ExperimentSpec, dataset, seeds: list[int],
