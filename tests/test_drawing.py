@@ -127,6 +127,20 @@ def test_the_helper_reads_the_runs_from_a_file_that_is_then_removed(tmp_path, te
     assert not pickled[0].exists()
 
 
+def test_the_file_of_a_killed_run_is_removed_by_the_next_run(tmp_path, temp, monkeypatch):
+    from test_atomic import killed
+
+    monkeypatch.setenv("TMPDIR", str(temp))  # the killed child's temporary folder
+    left = Path(killed("from ladder import drawing\nprint('@', drawing._pickled({'n': 1}), flush=True)"))
+    assert left.parent == temp and left.exists()  # a SIGKILL leaves it: nobody could remove it
+    pickled = []
+    real = drawing._pickled
+    monkeypatch.setattr(drawing, "_pickled", lambda runs: pickled.append(real(runs)) or pickled[-1])
+    _draw(tmp_path, waits_for_the_next)
+    assert pickled and not left.exists()
+    assert list(temp.iterdir()) == []
+
+
 def _all_drawn_here(tmp_path, runs=None) -> None:
     jobs = [_plain(i) for i in range(drawing.MIN_FIGURES)]
     assert drawing.draw_figures(runs or {}, tmp_path, helper=True, jobs_of=lambda runs: jobs) == set()

@@ -52,6 +52,21 @@ def test_a_run_that_fails_while_drawing_keeps_the_previous_run(invoke, tiny_toml
     assert siblings(out) == []
 
 
+def test_what_a_killed_run_staged_beside_the_folder_is_removed_by_the_next_run(invoke, tiny_toml, tmp_path):
+    from test_atomic import killed
+
+    out = tmp_path / "out"
+    stuck = ("import time\nimport ladder.outputs\n"
+             "def drawing(stage, *args):\n    print('@', stage, flush=True)\n    time.sleep(3600)\n"
+             "ladder.outputs._draw = drawing\nfrom ladder.cli import app\n"
+             f"app(['run', {str(tiny_toml)!r}, '--out', {str(out)!r}])")
+    staged = Path(killed(stuck))
+    assert staged.parent == tmp_path and siblings(out) == [staged.name]  # SIGKILL: nobody cleaned up
+    assert invoke("run", tiny_toml, "--out", out).exit_code == 0
+    assert siblings(out) == []
+    assert {"results.json", "report.html", "figures"} <= set(leftovers(out))
+
+
 def test_files_get_the_users_normal_permissions(invoke, tiny_toml, tmp_path):
     out = tmp_path / "out"
     mask = os.umask(0o022)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import budget
+from .atomic import owned_prefix, remove_abandoned
 
 #: Fewer figures than this (about 4-6 s of drawing) are drawn here alone: the helper's own
 #: start-up would take as long.
@@ -66,7 +67,9 @@ def _pickled(runs) -> Path | None:
     (full, or not writable) leave the figures to this process alone: the helper only saves time.
     """
     try:
-        handle = tempfile.NamedTemporaryFile(prefix="ladder-runs-", suffix=".pickle", delete=False)
+        remove_abandoned(Path(tempfile.gettempdir()), "ladder-runs-")  # left by a killed run
+        handle = tempfile.NamedTemporaryFile(prefix=owned_prefix("ladder-runs-"), suffix=".pickle",
+                                             delete=False)
     except OSError:
         return None
     try:

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .atomic import write_atomic
+from .atomic import owned_prefix, remove_abandoned, write_atomic
 from .errors import LadderError
 
 #: What a run writes into its folder; nothing else there is touched.
@@ -45,7 +45,7 @@ def write_run(out: Path, runs, results: dict, started: float, figures: bool = Tr
     previous outputs stay untouched. With `helper`, a second process draws some of the figures.
     """
     out = Path(out)
-    stage = Path(tempfile.mkdtemp(dir=out.resolve().parent, prefix=f".{out.name}.ladder-new-"))
+    stage = _staging_folder(out, "new")
     try:
         if figures:
             _draw(stage, runs, results, on_figure, helper)
@@ -82,9 +82,17 @@ def _draw(stage: Path, runs, results: dict, on_figure, helper: bool) -> None:
     results["timings"]["figures"] = time.perf_counter() - begun
 
 
+def _staging_folder(out: Path, kind: str) -> Path:
+    """A fresh hidden folder beside `out` (the same file system, so entries move by renaming);
+    those a killed run left there first go."""
+    prefix = f".{out.name}.ladder-{kind}-"
+    remove_abandoned(out.resolve().parent, prefix)
+    return Path(tempfile.mkdtemp(dir=out.resolve().parent, prefix=owned_prefix(prefix)))
+
+
 def _swap_in(stage: Path, out: Path) -> None:
     """Move the staged entries into `out`, the previous run's entries out of the way first."""
-    old = Path(tempfile.mkdtemp(dir=out.resolve().parent, prefix=f".{out.name}.ladder-old-"))
+    old = _staging_folder(out, "old")
     try:
         for name in ENTRIES:
             if (out / name).exists() or (out / name).is_symlink():

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlsplit
 
+from ..atomic import owned_prefix, remove_abandoned
 from ..errors import LadderError
 from .idx import IdxError, read_idx_file
 
@@ -185,7 +186,8 @@ def _download(name: str, folder: Path, progress: ProgressHook | None) -> Path:
         url = f"{base}{name}.gz"
         # Download beside the target and rename only once checked, so a partial or bad file
         # never sits under the real name.
-        handle, part = tempfile.mkstemp(prefix=f".{name}.", suffix=".gz", dir=folder)
+        remove_abandoned(folder, f".{name}.")  # a download a killed process left unfinished
+        handle, part = tempfile.mkstemp(prefix=owned_prefix(f".{name}."), suffix=".gz", dir=folder)
         os.close(handle)
         part = Path(part)
         bar = progress(f"{name}.gz") if progress else False
