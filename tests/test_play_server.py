@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -214,3 +215,48 @@ def test_new_sessions_go_to_the_worker_that_holds_the_fewest():
                 receive(c, "frame")
                 assert client.app.state.workers.sessions == [2, 1]
         assert client.app.state.workers.sessions == [0, 0]
+
+
+def test_without_mnist_the_digit_tab_is_told_how_to_get_it_and_nothing_is_cached(tmp_path, monkeypatch):
+    """The page draws 28×28 digits: the 8×8 stand-in a run falls back on must not be trained
+    (it left models of the wrong size in the cache under MNIST's name, and the page waited)."""
+    import socket
+
+    from ladder.data import mnist_files
+
+    with socket.socket() as probe:  # a port nothing listens on: the download is refused at once
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/mnist/"
+    monkeypatch.setenv("LADDER_DATA_DIR", str(tmp_path / "no-data"))
+    monkeypatch.delenv("LADDER_MNIST_MIRRORS", raising=False)
+    monkeypatch.setattr(mnist_files, "MIRRORS", [dead])
+    monkeypatch.setattr(mnist_files, "cache_dir", lambda: tmp_path / "data-cache")
+    cache = tmp_path / "play-digits"
+    service = DigitService(cache=cache, n_train=600, epochs=1)
+
+    async def told() -> dict:
+        messages: asyncio.Queue = asyncio.Queue()
+        service.subscribe(lambda text: messages.put_nowait(json.loads(text)))
+        while (message := await messages.get())["type"] != "error":
+            assert message.get("ready") is False, message  # progress only, never models
+        return message
+
+    message = asyncio.run(told())
+    assert "MNIST was not found" in message["message"] and "ladder data fetch mnist" in message["message"]
+    assert not cache.exists() or list(cache.iterdir()) == []
+
+
+def test_models_that_do_not_read_28x28_images_are_refused_and_the_page_is_told(monkeypatch):
+    small = {"linear": LinearNet((64,), 10), "mlp": MLP((64,), 10, hidden=(16,)), "cnn": SimpleCNN((8, 8))}
+    with pytest.raises(ValueError, match="do not read 28×28 MNIST images"):
+        Digits(small)
+    monkeypatch.setattr("ladder.play.digit_service.read_folder", lambda folder: small)
+    service = DigitService(models_dir=Path("a-run"))
+
+    async def told() -> dict:
+        messages: asyncio.Queue = asyncio.Queue()
+        service.subscribe(lambda text: messages.put_nowait(json.loads(text)))
+        return await messages.get()
+
+    message = asyncio.run(told())  # before: the thread raised after loading, and nobody was told
+    assert message["type"] == "error" and "do not read 28×28" in message["message"]

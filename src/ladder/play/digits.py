@@ -73,7 +73,9 @@ def train_and_cache(cache: Path, progress: Callable[[int, int, str], None] | Non
     from ..rungs import build_estimator
 
     spec = {rung.name: rung for rung in experiments.resolve("mnist").rungs}
-    mnist = data.load("mnist").subset(n_train)
+    # No 8×8 stand-in: the page draws 28×28 digits, and models of another size saved under
+    # MNIST's name would stay in the cache. Without MNIST the page says how to get it.
+    mnist = data.load("mnist", fallback=False).subset(n_train)
     X, y = mnist.rows("train"), mnist.y_train
     plans = {role: spec[name].train.estimator_params() for role, name in RUNGS.items()}
     for plan in plans.values():
@@ -104,6 +106,15 @@ class Digits:
 
     def __init__(self, modules: dict[str, torch.nn.Module]):
         self.modules = modules
+        try:  # models of another input size would fail on every drawing: refuse them here
+            with torch.inference_mode():
+                x = torch.zeros(1, 1, 28, 28)
+                for role, module in modules.items():
+                    module(x if role == "cnn" else x.flatten(1))
+            self.templates()
+        except RuntimeError as exc:
+            raise ValueError(f"these models do not read 28×28 MNIST images ({exc}); "
+                             f"give `ladder play --models` a run of the mnist experiment") from None
 
     def _input(self, image: np.ndarray) -> torch.Tensor:
         return ((torch.from_numpy(image).float() / 255 - PIXEL_MEAN) / PIXEL_STD)[None, None]
