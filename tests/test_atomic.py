@@ -2,73 +2,85 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
-from ladder.atomic import owned_prefix, remove_abandoned, write_atomic
+from ladder.atomic import remove_abandoned, write_atomic
 
 
 def killed(code: str) -> str:
     """Run `code` in a fresh Python that prints a line starting with "@" and then waits; SIGKILL
     it once it has printed that, as the out-of-memory killer would; return the rest of the line."""
-    child = subprocess.Popen([sys.executable, "-c", code + "\nimport time; time.sleep(3600)"],
-                             stdout=subprocess.PIPE, text=True)
+    child = holding(code)
     try:
-        while not (line := child.stdout.readline()).startswith("@") and line:
-            pass
+        return wait_for_line(child)
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
         child.stdout.close()
+
+
+def holding(code: str) -> subprocess.Popen:
+    """A fresh Python running `code`, then waiting to be killed (`code` may hold locks meanwhile)."""
+    return subprocess.Popen([sys.executable, "-c", code + "\nimport time; time.sleep(3600)"],
+                            stdout=subprocess.PIPE, text=True)
+
+
+def wait_for_line(child: subprocess.Popen) -> str:
+    """What `child` printed after "@". No deadline: a child that ends early gives EOF, and fails."""
+    while not (line := child.stdout.readline()).startswith("@") and line:
+        pass
     assert line, "the child ended before it printed its line"
     return line[1:].strip()
 
 
+HOLD = """
+import os, tempfile
+from ladder.atomic import held
+folder = {folder!r}
+fd, path = tempfile.mkstemp(dir=folder, prefix=".x.", suffix=".tmp")
+os.mkdir(os.path.join(folder, ".x.folder-held"))
+locks = [held(path, fd), held(os.path.join(folder, ".x.folder-held"))]  # kept: held until killed
+for lock in locks:
+    lock.__enter__()
+print("@" + path, flush=True)
+"""
+
+
 def test_a_killed_writer_leaves_its_file_and_the_next_write_removes_it(tmp_path):
     target = tmp_path / "results.json"
-    left = killed(f"import tempfile\nfrom ladder.atomic import owned_prefix\n"
-                  f"fd, path = tempfile.mkstemp(dir={str(tmp_path)!r}, "
-                  f"prefix=owned_prefix('.results.json.'), suffix='.tmp')\nprint('@' + path, flush=True)")
-    assert Path(left).exists() and Path(left).parent == tmp_path
+    left = killed(f"import tempfile\nfrom ladder.atomic import held\n"
+                  f"fd, path = tempfile.mkstemp(dir={str(tmp_path)!r}, prefix='.results.json.', suffix='.tmp')\n"
+                  f"lock = held(path, fd)\nlock.__enter__()\nprint('@' + path, flush=True)")
+    assert Path(left).exists() and Path(left).parent == tmp_path  # SIGKILL: nobody could remove it
     write_atomic(target, "{}")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
 
 
-def test_only_entries_of_ended_processes_on_this_host_are_removed(tmp_path):
-    host = socket.gethostname()
-    living = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
-    ended = subprocess.Popen([sys.executable, "-c", "pass"])
-    ended.wait()
+def test_only_entries_that_no_running_process_holds_are_removed(tmp_path):
+    (tmp_path / ".x.abandoned.tmp").write_text("")
+    (tmp_path / ".x.folder-abandoned").mkdir()
+    (tmp_path / ".x.folder-abandoned" / "inside.png").write_text("")
+    (tmp_path / ".y.other-prefix.tmp").write_text("")
+    (tmp_path / ".x.other-suffix.gz").write_text("")
+    (tmp_path / ".x.link.tmp").symlink_to(tmp_path / ".y.other-prefix.tmp")
+    child = holding(HOLD.format(folder=str(tmp_path)))  # a live process holds a file and a folder
     try:
-        names = {
-            "ended": f".x.{host}-{ended.pid}-abc.tmp",
-            "living": f".x.{host}-{living.pid}-abc.tmp",
-            "mine": f"{owned_prefix('.x.')}abc.tmp",
-            "other host": f".x.{host}z-{ended.pid}-abc.tmp",
-            "not a pid": f".x.{host}-abc-def.tmp",
-            "other prefix": f".y.{host}-{ended.pid}-abc.tmp",
-        }
-        for name in names.values():
-            (tmp_path / name).write_text("")
-        (tmp_path / f".x.{host}-{ended.pid}-folder").mkdir()
-        (tmp_path / f".x.{host}-{ended.pid}-folder" / "inside.png").write_text("")
-
+        held_file = Path(wait_for_line(child)).name
         removed = remove_abandoned(tmp_path, ".x.")
-
-        assert sorted(p.name for p in removed) == sorted([names["ended"], f".x.{host}-{ended.pid}-folder"])
-        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(v for k, v in names.items() if k != "ended")
+        assert sorted(p.name for p in removed) == [".x.abandoned.tmp", ".x.folder-abandoned",
+                                                   ".x.other-suffix.gz"]
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+            [held_file, ".x.folder-held", ".x.link.tmp", ".y.other-prefix.tmp"])
     finally:
-        living.kill()
-        living.wait()
+        child.kill()
+        child.wait()
+        child.stdout.close()
+    assert sorted(p.name for p in remove_abandoned(tmp_path, ".x.", ".tmp")) == [held_file]  # ended now
+    assert sorted(p.name for p in remove_abandoned(tmp_path, ".x.")) == [".x.folder-held"]
 
 
 def test_a_missing_folder_removes_nothing(tmp_path):
     assert remove_abandoned(tmp_path / "nowhere", ".x.") == []
-
-
-def test_the_prefix_names_this_host_and_process():
-    assert owned_prefix("ladder-runs-") == f"ladder-runs-{socket.gethostname()}-{os.getpid()}-"

@@ -118,10 +118,23 @@ def test_a_figure_that_cannot_be_drawn_fails_the_drawing_here(tmp_path, temp):
     assert list(temp.iterdir()) == []  # the pickled runs' file is gone
 
 
+def spy_on_the_pickle(monkeypatch) -> list[Path]:
+    """The paths of the runs' files `drawing._pickled` makes from now on, in a list."""
+    import contextlib
+
+    pickled, real = [], drawing._pickled
+
+    @contextlib.contextmanager
+    def spy(runs):
+        with real(runs) as path:
+            pickled.append(path)
+            yield path
+    monkeypatch.setattr(drawing, "_pickled", spy)
+    return pickled
+
+
 def test_the_helper_reads_the_runs_from_a_file_that_is_then_removed(tmp_path, temp, monkeypatch):
-    pickled = []
-    real = drawing._pickled
-    monkeypatch.setattr(drawing, "_pickled", lambda runs: pickled.append(real(runs)) or pickled[-1])
+    pickled = spy_on_the_pickle(monkeypatch)
     reported, by_helper = _draw(tmp_path, waits_for_the_next)
     assert by_helper and pickled and pickled[0].parent == temp
     assert not pickled[0].exists()
@@ -131,11 +144,10 @@ def test_the_file_of_a_killed_run_is_removed_by_the_next_run(tmp_path, temp, mon
     from test_atomic import killed
 
     monkeypatch.setenv("TMPDIR", str(temp))  # the killed child's temporary folder
-    left = Path(killed("from ladder import drawing\nprint('@', drawing._pickled({'n': 1}), flush=True)"))
+    left = Path(killed("from ladder import drawing\npickled = drawing._pickled({'n': 1})\n"
+                       "print('@', pickled.__enter__(), flush=True)"))
     assert left.parent == temp and left.exists()  # a SIGKILL leaves it: nobody could remove it
-    pickled = []
-    real = drawing._pickled
-    monkeypatch.setattr(drawing, "_pickled", lambda runs: pickled.append(real(runs)) or pickled[-1])
+    pickled = spy_on_the_pickle(monkeypatch)
     _draw(tmp_path, waits_for_the_next)
     assert pickled and not left.exists()
     assert list(temp.iterdir()) == []

@@ -18,6 +18,11 @@ from ladder.play.digits import Digits
 from ladder.play.server import DRAW_SIDE, Connection, create_app
 
 
+#: A bound for waits on the digit service, so that a regression fails instead of hanging CI;
+#: far beyond what loading or a short training takes even on a busy machine.
+GENEROUS = 600
+
+
 def untrained_digits() -> DigitService:
     """A digit service whose models are ready (untrained): the protocol does not care how good they are."""
     service = DigitService()
@@ -241,7 +246,7 @@ def test_without_mnist_the_digit_tab_is_told_how_to_get_it_and_nothing_is_cached
             assert message.get("ready") is False, message  # progress only, never models
         return message
 
-    message = asyncio.run(told())
+    message = asyncio.run(asyncio.wait_for(told(), GENEROUS))
     assert "MNIST was not found" in message["message"] and "ladder data fetch mnist" in message["message"]
     assert not cache.exists() or list(cache.iterdir()) == []
 
@@ -258,5 +263,36 @@ def test_models_that_do_not_read_28x28_images_are_refused_and_the_page_is_told(m
         service.subscribe(lambda text: messages.put_nowait(json.loads(text)))
         return await messages.get()
 
-    message = asyncio.run(told())  # before: the thread raised after loading, and nobody was told
+    message = asyncio.run(asyncio.wait_for(told(), GENEROUS))  # before: the thread raised after loading, and nobody was told
     assert message["type"] == "error" and "do not read 28×28" in message["message"]
+
+
+def test_a_cache_an_older_ladder_left_with_8x8_models_is_trained_again(tmp_path):
+    """Older versions trained the digit models on the 8×8 stand-in and cached them under MNIST's
+    name; such a cache is replaced, not read (it raised a size mismatch at every start)."""
+    from safetensors.torch import save_file
+
+    from ladder.play.digits import read_folder
+
+    cache = tmp_path / "play-digits"
+    cache.mkdir()
+    for name, module in {"logreg-torch": LinearNet((64,), 10), "mlp": MLP((64,), 10, hidden=(128,)),
+                         "cnn": SimpleCNN((8, 8))}.items():
+        metadata = {"module": type(module).__name__, "n_features": "784", "classes": json.dumps(list(range(10))),
+                    "model": json.dumps({"kind": "cnn" if name == "cnn" else "mlp"})}
+        save_file(module.state_dict(), str(cache / f"mnist--{name}.safetensors"), metadata=metadata)
+    with pytest.raises(ValueError, match="do not fit a 28×28 MNIST model"):
+        read_folder(cache)
+
+    service = DigitService(cache=cache, n_train=600, epochs=1)  # needs MNIST (LADDER_DATA_DIR)
+
+    async def ready() -> dict:
+        messages: asyncio.Queue = asyncio.Queue()
+        service.subscribe(lambda text: messages.put_nowait(json.loads(text)))
+        while (message := await messages.get()).get("ready") is False:
+            pass
+        return message
+
+    message = asyncio.run(asyncio.wait_for(ready(), GENEROUS))
+    assert message["type"] == "digits", message
+    assert len(read_folder(cache)) == 3  # the cache now holds 28×28 models

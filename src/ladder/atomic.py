@@ -1,60 +1,76 @@
 """Writing a file so that readers see the old content or the new, never half of it.
 
 Every temporary entry ladder makes (a file being written, a run's staging folder, the figures'
-pickle) is named with its host and process id after its prefix: a process killed outright
-(SIGKILL, the out-of-memory killer, a power cut) cannot clean up after itself, so the next one
-that makes such an entry removes those whose process no longer exists.
+pickle, a download) is locked (`flock`) by its process for as long as it is in use. A process
+killed outright (SIGKILL, the out-of-memory killer, a power cut) cannot clean up after itself,
+but the kernel drops its locks: the next process that makes such an entry removes those nobody
+holds. A lock, not a process id, because a process id says nothing across containers (pid
+namespaces) or hosts that share a folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-import socket
 import tempfile
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # Windows: no flock, and nothing is ever removed as abandoned
+    fcntl = None
 
-def owned_prefix(prefix: str) -> str:
-    """`prefix` followed by this host and process id, so a later process can tell whose it is."""
-    return f"{prefix}{socket.gethostname()}-{os.getpid()}-"
 
-
-def _is_running(pid: int) -> bool:
+@contextlib.contextmanager
+def held(path: Path | str, fd: int | None = None):
+    """Hold a lock on the fresh entry `path` (a file or a folder; `fd` if it is open already)
+    while the block runs: the sign that its owner is alive."""
+    own = fd is None
+    if own:
+        fd = os.open(path, os.O_RDONLY)
     try:
-        os.kill(pid, 0)  # signal 0: nothing is sent, only whether the process exists is checked
-    except ProcessLookupError:
-        return False
-    except OSError:  # another user's process (PermissionError), or a pid out of range
-        return True
-    return True
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        if own:
+            os.close(fd)  # closing drops the lock; so does the end of the process, however it ends
 
 
-def remove_abandoned(folder: Path, prefix: str) -> list[Path]:
-    """Remove the entries of `folder` that `owned_prefix(prefix)` named in a process of this host
-    that no longer exists; return them. Entries of other hosts (a shared folder) or of running
-    processes stay, and so does anything that cannot be removed."""
-    if os.name != "posix":  # os.kill(pid, 0) would end the process on Windows
+def remove_abandoned(folder: Path | str, prefix: str, suffix: str = "") -> list[Path]:
+    """Remove the entries of `folder` named `prefix…suffix` that no process holds; return them.
+
+    An entry is only removed while this process holds its lock, so its owner cannot take it back
+    meanwhile. The one gap: an entry made in the instant between its creation and its owner's
+    lock (two system calls) could be taken for abandoned.
+    """
+    if fcntl is None:
         return []
-    start = f"{prefix}{socket.gethostname()}-"
-    removed = []
     try:
-        names = [name for name in os.listdir(folder) if name.startswith(start)]
+        names = [n for n in os.listdir(folder) if n.startswith(prefix) and n.endswith(suffix)]
     except OSError:
         return []
+    removed = []
     for name in names:
-        pid = name[len(start):].split("-", 1)[0]
-        if not pid.isdigit() or int(pid) == os.getpid() or _is_running(int(pid)):
-            continue
         path = Path(folder) / name
         try:
-            if path.is_dir() and not path.is_symlink():
+            if path.is_symlink():
+                continue
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if path.is_dir():
                 shutil.rmtree(path)
             else:
                 path.unlink()
-        except OSError:
-            continue
-        removed.append(path)
+            removed.append(path)
+        except OSError:  # held by a running process (BlockingIOError), or not ours to remove
+            pass
+        finally:
+            os.close(fd)
     return removed
 
 
@@ -69,15 +85,16 @@ def write_atomic(path: Path, content: str | bytes) -> None:
 
     The file gets the user's normal permissions (0666 less the umask), not mkstemp's 0600.
     """
-    remove_abandoned(path.parent, f".{path.name}.")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=owned_prefix(f".{path.name}."), suffix=".tmp")
+    prefix = f".{path.name}."
+    remove_abandoned(path.parent, prefix, ".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
+        with os.fdopen(fd, "wb") as f, held(tmp, f.fileno()):
             f.write(content.encode("utf-8") if isinstance(content, str) else content)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
+            os.chmod(tmp, 0o666 & ~_umask())
+            os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

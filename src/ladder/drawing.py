@@ -17,6 +17,7 @@ the helper dies, this process draws what it left.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import pickle
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import budget
-from .atomic import owned_prefix, remove_abandoned
+from .atomic import held, remove_abandoned
 
 #: Fewer figures than this (about 4-6 s of drawing) are drawn here alone: the helper's own
 #: start-up would take as long.
@@ -57,8 +58,10 @@ def _helper(runs_file: str, folder: str, counter, done, jobs_of) -> None:
                 done.put((index, False))
 
 
-def _pickled(runs) -> Path | None:
-    """The runs pickled into a temporary file for the helper; None when that cannot be done.
+@contextlib.contextmanager
+def _pickled(runs):
+    """The runs pickled into a temporary file for the helper, removed at the end of the block;
+    None when that cannot be done.
 
     A file, not bytes sent through a pipe: neither process then holds the pickle (60 MB for the
     full run) while it draws, which kept the full run's peak memory over 1.5 GB (the helper removes
@@ -66,21 +69,24 @@ def _pickled(runs) -> Path | None:
     be pickled (a model of the user's own making) or a temporary folder that cannot take them
     (full, or not writable) leave the figures to this process alone: the helper only saves time.
     """
+    remove_abandoned(tempfile.gettempdir(), "ladder-runs-", ".pickle")  # left by a killed run
     try:
-        remove_abandoned(Path(tempfile.gettempdir()), "ladder-runs-")  # left by a killed run
-        handle = tempfile.NamedTemporaryFile(prefix=owned_prefix("ladder-runs-"), suffix=".pickle",
-                                             delete=False)
+        handle = tempfile.NamedTemporaryFile(prefix="ladder-runs-", suffix=".pickle", delete=False)
     except OSError:
-        return None
+        yield None
+        return
+    path = Path(handle.name)
     try:
-        with handle:
-            pickle.dump(runs, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        return Path(handle.name)
-    except BaseException as exc:
-        os.unlink(handle.name)
-        if isinstance(exc, (pickle.PicklingError, TypeError, AttributeError, OSError)):
-            return None
-        raise
+        with held(path):  # its own descriptor: the lock outlives the handle, closed once written
+            try:
+                with handle:
+                    pickle.dump(runs, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                written = True
+            except (pickle.PicklingError, TypeError, AttributeError, OSError):
+                written = False
+            yield path if written else None
+    finally:
+        path.unlink(missing_ok=True)
 
 
 class Helper:
@@ -114,17 +120,16 @@ def draw_figures(runs, folder: Path, on_drawn: Callable[[int], None] = lambda in
     from .figures import figure_jobs
 
     jobs = (jobs_of or figure_jobs)(runs)
-    runs_file = _pickled(runs) if helper and len(jobs) >= MIN_FIGURES else None
-    if runs_file is None:
+    if not helper or len(jobs) < MIN_FIGURES:
         return _draw_here(jobs, folder, on_drawn)
-    try:
+    with _pickled(runs) as runs_file:
+        if runs_file is None:
+            return _draw_here(jobs, folder, on_drawn)
         try:
             beside = Helper(runs_file, folder, jobs_of)
         except OSError:  # no process to be had (too many processes or open files)
             return _draw_here(jobs, folder, on_drawn)
         return _draw_beside_helper(jobs, folder, on_drawn, beside)
-    finally:
-        runs_file.unlink(missing_ok=True)
 
 
 def _draw_here(jobs: list, folder: Path, on_drawn: Callable[[int], None]) -> set[int]:

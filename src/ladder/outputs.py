@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .atomic import owned_prefix, remove_abandoned, write_atomic
+from .atomic import held, remove_abandoned, write_atomic
 from .errors import LadderError
 
 #: What a run writes into its folder; nothing else there is touched.
@@ -47,20 +47,8 @@ def write_run(out: Path, runs, results: dict, started: float, figures: bool = Tr
     out = Path(out)
     stage = _staging_folder(out, "new")
     try:
-        if figures:
-            _draw(stage, runs, results, on_figure, helper)
-        # Fixed before the report is drawn, so `ladder report DIR` rebuilds the very same page.
-        results["total_seconds"] = time.perf_counter() - started
-        if figures:
-            from .report import write_report
-
-            begun = time.perf_counter()
-            write_report(stage, results)
-            results["timings"]["report"] = time.perf_counter() - begun
-        from .results import write_results
-
-        write_results(stage, results)
-        _swap_in(stage, out)
+        with held(stage):
+            _write_into(stage, out, runs, results, started, figures, on_figure, helper)
     except OSError as exc:
         raise LadderError(f"--out {out}: could not write the run's outputs ({exc.strerror or exc}); "
                           f"the previous outputs there are untouched: free some space or choose "
@@ -68,6 +56,25 @@ def write_run(out: Path, runs, results: dict, started: float, figures: bool = Tr
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return out
+
+
+def _write_into(stage: Path, out: Path, runs, results: dict, started: float, figures: bool,
+                on_figure, helper: bool) -> None:
+    """Everything a run writes, into `stage`, then swapped into `out`."""
+    if figures:
+        _draw(stage, runs, results, on_figure, helper)
+    # Fixed before the report is drawn, so `ladder report DIR` rebuilds the very same page.
+    results["total_seconds"] = time.perf_counter() - started
+    if figures:
+        from .report import write_report
+
+        begun = time.perf_counter()
+        write_report(stage, results)
+        results["timings"]["report"] = time.perf_counter() - begun
+    from .results import write_results
+
+    write_results(stage, results)
+    _swap_in(stage, out)
 
 
 def _draw(stage: Path, runs, results: dict, on_figure, helper: bool) -> None:
@@ -87,26 +94,28 @@ def _staging_folder(out: Path, kind: str) -> Path:
     those a killed run left there first go."""
     prefix = f".{out.name}.ladder-{kind}-"
     remove_abandoned(out.resolve().parent, prefix)
-    return Path(tempfile.mkdtemp(dir=out.resolve().parent, prefix=owned_prefix(prefix)))
+    return Path(tempfile.mkdtemp(dir=out.resolve().parent, prefix=prefix))
 
 
 def _swap_in(stage: Path, out: Path) -> None:
     """Move the staged entries into `out`, the previous run's entries out of the way first."""
     old = _staging_folder(out, "old")
     try:
-        for name in ENTRIES:
-            if (out / name).exists() or (out / name).is_symlink():
-                os.replace(out / name, old / name)
-        for name in ENTRIES:
-            if (stage / name).exists():
-                os.replace(stage / name, out / name)
-    except OSError:
-        for name in ENTRIES:  # put the previous run back as it was
-            if (old / name).exists():
-                if (out / name).is_dir():
-                    shutil.rmtree(out / name)
-                os.replace(old / name, out / name)
-        raise
+        with held(old):
+            try:
+                for name in ENTRIES:
+                    if (out / name).exists() or (out / name).is_symlink():
+                        os.replace(out / name, old / name)
+                for name in ENTRIES:
+                    if (stage / name).exists():
+                        os.replace(stage / name, out / name)
+            except OSError:
+                for name in ENTRIES:  # put the previous run back as it was
+                    if (old / name).exists():
+                        if (out / name).is_dir():
+                            shutil.rmtree(out / name)
+                        os.replace(old / name, out / name)
+                raise
     finally:
         shutil.rmtree(old, ignore_errors=True)
 

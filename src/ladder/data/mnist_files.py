@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlsplit
 
-from ..atomic import owned_prefix, remove_abandoned
+from ..atomic import held, remove_abandoned
 from ..errors import LadderError
 from .idx import IdxError, read_idx_file
 
@@ -186,9 +186,8 @@ def _download(name: str, folder: Path, progress: ProgressHook | None) -> Path:
         url = f"{base}{name}.gz"
         # Download beside the target and rename only once checked, so a partial or bad file
         # never sits under the real name.
-        remove_abandoned(folder, f".{name}.")  # a download a killed process left unfinished
-        handle, part = tempfile.mkstemp(prefix=owned_prefix(f".{name}."), suffix=".gz", dir=folder)
-        os.close(handle)
+        remove_abandoned(folder, f".{name}.", ".gz")  # a download a killed process left unfinished
+        handle, part = tempfile.mkstemp(prefix=f".{name}.", suffix=".gz", dir=folder)
         part = Path(part)
         bar = progress(f"{name}.gz") if progress else False
         try:
@@ -196,12 +195,14 @@ def _download(name: str, folder: Path, progress: ProgressHook | None) -> Path:
 
             downloader = pooch.HTTPDownloader(progressbar=bar, chunk_size=1 << 16,
                                               timeout=(10, 60))
-            downloader(url, str(part), None)
-            _parse_idx(part, name)
-            return part.replace(folder / f"{name}.gz")
+            with held(part, handle):  # pooch rewrites the same file, so the lock stays on it
+                downloader(url, str(part), None)
+                _parse_idx(part, name)
+                return part.replace(folder / f"{name}.gz")
         except (OSError, IdxError) as error:  # requests' errors are OSErrors too
             failures.append(_describe_failure(url, error))
         finally:
+            os.close(handle)
             if bar:
                 bar.close()
             part.unlink(missing_ok=True)

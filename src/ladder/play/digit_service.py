@@ -60,15 +60,23 @@ class DigitService:
         if self.terminal is not None:
             self.terminal(done, total, what)
 
+    def _from_cache(self) -> Digits | None:
+        """The models trained on an earlier start; None when there are none or they do not load
+        (a damaged file, or 8×8 models an older ladder trained without MNIST): trained again."""
+        if not any(self.cache.glob("mnist--*.safetensors")):
+            return None
+        try:
+            return Digits(read_folder(self.cache))
+        except Exception:  # noqa: BLE001 - whatever is wrong with the cache, training replaces it
+            return None
+
     def _load(self) -> None:
         try:
             if self.models_dir is not None:
-                modules = read_folder(self.models_dir)
-            elif any(self.cache.glob("mnist--*.safetensors")):
-                modules = read_folder(self.cache)
+                self.digits = Digits(read_folder(self.models_dir))
             else:
-                modules = train_and_cache(self.cache, self._progress, self.n_train, self.epochs)
-            self.digits = Digits(modules)
+                self.digits = self._from_cache() or Digits(
+                    train_and_cache(self.cache, self._progress, self.n_train, self.epochs))
         except Exception as exc:  # noqa: BLE001 - any failure is told to the page, not raised in a thread
             self.error = f"the digit models could not be loaded: {exc}"
         with self._lock:

@@ -51,7 +51,12 @@ def read_folder(folder: Path) -> dict[str, torch.nn.Module]:
         if role is None or role in found or metadata.get("n_features") != "784":
             continue
         module = build(metadata)
-        module.load_state_dict(load_file(str(path)))
+        try:
+            module.load_state_dict(load_file(str(path)))
+        except RuntimeError as exc:  # weights of another shape under an MNIST model's name
+            first = str(exc).strip().splitlines()[-1].strip()
+            raise ValueError(f"{path}: these weights do not fit a 28×28 MNIST model ({first}); "
+                             f"write the models with `ladder run mnist --out DIR`") from None
         found[role] = module.eval()
     missing = [r for r in ROLES if r not in found]
     if missing:
