@@ -84,3 +84,27 @@ def test_only_entries_that_no_running_process_holds_are_removed(tmp_path):
 
 def test_a_missing_folder_removes_nothing(tmp_path):
     assert remove_abandoned(tmp_path / "nowhere", ".x.") == []
+
+
+def test_a_fifo_or_a_link_under_the_prefix_is_left_alone_without_blocking(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / ".results.json.pipe.tmp")  # opening it for reading would block for ever
+    (tmp_path / ".results.json.link.tmp").symlink_to(tmp_path / "elsewhere")
+    write_atomic(tmp_path / "results.json", "{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".results.json.link.tmp", ".results.json.pipe.tmp",
+                                                         "results.json"]
+
+
+def test_a_file_system_without_locks_still_takes_writes_and_loses_nothing(tmp_path, monkeypatch):
+    import errno
+
+    import ladder.atomic
+
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+    monkeypatch.setattr(ladder.atomic.fcntl, "flock", no_locks)
+    (tmp_path / ".results.json.someone.tmp").write_text("")  # cannot be locked: cannot be judged
+    write_atomic(tmp_path / "results.json", "{}")
+    assert (tmp_path / "results.json").read_text() == "{}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".results.json.someone.tmp", "results.json"]

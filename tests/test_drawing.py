@@ -136,8 +136,8 @@ def spy_on_the_pickle(monkeypatch) -> list[Path]:
 def test_the_helper_reads_the_runs_from_a_file_that_is_then_removed(tmp_path, temp, monkeypatch):
     pickled = spy_on_the_pickle(monkeypatch)
     reported, by_helper = _draw(tmp_path, waits_for_the_next)
-    assert by_helper and pickled and pickled[0].parent == temp
-    assert not pickled[0].exists()
+    assert by_helper and pickled and pickled[0].parent.parent == temp
+    assert not pickled[0].exists() and not pickled[0].parent.exists()
 
 
 def test_the_file_of_a_killed_run_is_removed_by_the_next_run(tmp_path, temp, monkeypatch):
@@ -146,7 +146,7 @@ def test_the_file_of_a_killed_run_is_removed_by_the_next_run(tmp_path, temp, mon
     monkeypatch.setenv("TMPDIR", str(temp))  # the killed child's temporary folder
     left = Path(killed("from ladder import drawing\npickled = drawing._pickled({'n': 1})\n"
                        "print('@', pickled.__enter__(), flush=True)"))
-    assert left.parent == temp and left.exists()  # a SIGKILL leaves it: nobody could remove it
+    assert left.parent.parent == temp and left.exists()  # a SIGKILL leaves it: nobody could remove it
     pickled = spy_on_the_pickle(monkeypatch)
     _draw(tmp_path, waits_for_the_next)
     assert pickled and not left.exists()

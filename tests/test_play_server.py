@@ -267,7 +267,7 @@ def test_models_that_do_not_read_28x28_images_are_refused_and_the_page_is_told(m
     assert message["type"] == "error" and "do not read 28×28" in message["message"]
 
 
-def test_a_cache_an_older_ladder_left_with_8x8_models_is_trained_again(tmp_path):
+def test_a_cache_an_older_ladder_left_with_8x8_models_is_trained_again(tmp_path, caplog):
     """Older versions trained the digit models on the 8×8 stand-in and cached them under MNIST's
     name; such a cache is replaced, not read (it raised a size mismatch at every start)."""
     from safetensors.torch import save_file
@@ -296,3 +296,4 @@ def test_a_cache_an_older_ladder_left_with_8x8_models_is_trained_again(tmp_path)
     message = asyncio.run(asyncio.wait_for(ready(), GENEROUS))
     assert message["type"] == "digits", message
     assert len(read_folder(cache)) == 3  # the cache now holds 28×28 models
+    assert "do not load" in caplog.text and "training them again" in caplog.text

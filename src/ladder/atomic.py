@@ -5,7 +5,9 @@ pickle, a download) is locked (`flock`) by its process for as long as it is in u
 killed outright (SIGKILL, the out-of-memory killer, a power cut) cannot clean up after itself,
 but the kernel drops its locks: the next process that makes such an entry removes those nobody
 holds. A lock, not a process id, because a process id says nothing across containers (pid
-namespaces) or hosts that share a folder.
+namespaces) or hosts that share a folder. Where the file system has no locks (NFS without its
+lock service) nothing is locked, and nothing is removed that could not be locked; on NFS, where
+flock works as fcntl locks do, closing any other descriptor of a file drops its lock.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
@@ -31,7 +34,10 @@ def held(path: Path | str, fd: int | None = None):
         fd = os.open(path, os.O_RDONLY)
     try:
         if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError:  # no locks on this file system (ENOLCK): it then cannot be removed either
+                pass
         yield
     finally:
         if own:
@@ -55,9 +61,10 @@ def remove_abandoned(folder: Path | str, prefix: str, suffix: str = "") -> list[
     for name in names:
         path = Path(folder) / name
         try:
-            if path.is_symlink():
+            mode = os.lstat(path).st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):  # a link, a FIFO: never ladder's
                 continue
-            fd = os.open(path, os.O_RDONLY)
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
         except OSError:
             continue
         try:

@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import pickle
 import queue
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Callable
@@ -60,33 +61,35 @@ def _helper(runs_file: str, folder: str, counter, done, jobs_of) -> None:
 
 @contextlib.contextmanager
 def _pickled(runs):
-    """The runs pickled into a temporary file for the helper, removed at the end of the block;
-    None when that cannot be done.
+    """The runs pickled into a file in a fresh temporary folder for the helper, removed at the end
+    of the block; None when that cannot be done.
 
     A file, not bytes sent through a pipe: neither process then holds the pickle (60 MB for the
     full run) while it draws, which kept the full run's peak memory over 1.5 GB (the helper removes
-    the file once it has read it: on a tmpfs it holds memory too). Runs that cannot
-    be pickled (a model of the user's own making) or a temporary folder that cannot take them
-    (full, or not writable) leave the figures to this process alone: the helper only saves time.
+    the file once it has read it: on a tmpfs it holds memory too). The lock that marks it in use is
+    on its folder, so it does not keep the removed file's memory. Runs that cannot be pickled (a
+    model of the user's own making) or a temporary folder that cannot take them (full, missing or
+    not writable) leave the figures to this process alone: the helper only saves time.
     """
-    remove_abandoned(tempfile.gettempdir(), "ladder-runs-", ".pickle")  # left by a killed run
     try:
-        handle = tempfile.NamedTemporaryFile(prefix="ladder-runs-", suffix=".pickle", delete=False)
+        remove_abandoned(tempfile.gettempdir(), "ladder-runs-")  # left by a killed run
+        folder = Path(tempfile.mkdtemp(prefix="ladder-runs-"))
     except OSError:
         yield None
         return
-    path = Path(handle.name)
     try:
-        with held(path):  # its own descriptor: the lock outlives the handle, closed once written
+        with held(folder):
+            path = folder / "runs.pickle"
             try:
-                with handle:
+                with open(path, "wb") as handle:
                     pickle.dump(runs, handle, protocol=pickle.HIGHEST_PROTOCOL)
-                written = True
             except (pickle.PicklingError, TypeError, AttributeError, OSError):
-                written = False
-            yield path if written else None
+                path.unlink(missing_ok=True)  # a partial pickle goes at once
+                yield None
+                return
+            yield path
     finally:
-        path.unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class Helper:

@@ -109,7 +109,7 @@ def _swap_in(stage: Path, out: Path) -> None:
                 for name in ENTRIES:
                     if (stage / name).exists():
                         os.replace(stage / name, out / name)
-            except OSError:
+            except BaseException:  # a full disk, or Ctrl-C between two renames
                 for name in ENTRIES:  # put the previous run back as it was
                     if (old / name).exists():
                         if (out / name).is_dir():

@@ -186,10 +186,10 @@ def _download(name: str, folder: Path, progress: ProgressHook | None) -> Path:
         url = f"{base}{name}.gz"
         # Download beside the target and rename only once checked, so a partial or bad file
         # never sits under the real name.
+        bar = progress(f"{name}.gz") if progress else False
         remove_abandoned(folder, f".{name}.", ".gz")  # a download a killed process left unfinished
         handle, part = tempfile.mkstemp(prefix=f".{name}.", suffix=".gz", dir=folder)
         part = Path(part)
-        bar = progress(f"{name}.gz") if progress else False
         try:
             import pooch
 

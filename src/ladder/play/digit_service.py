@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from pathlib import Path
 from typing import Callable
@@ -63,11 +64,18 @@ class DigitService:
     def _from_cache(self) -> Digits | None:
         """The models trained on an earlier start; None when there are none or they do not load
         (a damaged file, or 8×8 models an older ladder trained without MNIST): trained again."""
-        if not any(self.cache.glob("mnist--*.safetensors")):
+        from safetensors import SafetensorError
+
+        cached = list(self.cache.glob("mnist--*.safetensors"))
+        if not cached:
             return None
         try:
             return Digits(read_folder(self.cache))
-        except Exception:  # noqa: BLE001 - whatever is wrong with the cache, training replaces it
+        except (OSError, ValueError, SafetensorError) as exc:
+            logging.getLogger("ladder.play").warning(
+                "the cached digit models in %s do not load (%s): training them again", self.cache, exc)
+            for path in cached:  # so that the next start does not try them again
+                path.unlink(missing_ok=True)
             return None
 
     def _load(self) -> None:
