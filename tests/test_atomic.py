@@ -2,38 +2,11 @@
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 from ladder.atomic import remove_abandoned, write_atomic
 
-
-def killed(code: str) -> str:
-    """Run `code` in a fresh Python that prints a line starting with "@" and then waits; SIGKILL
-    it once it has printed that, as the out-of-memory killer would; return the rest of the line."""
-    child = holding(code)
-    try:
-        return wait_for_line(child)
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        child.stdout.close()
-
-
-def holding(code: str) -> subprocess.Popen:
-    """A fresh Python running `code`, then waiting to be killed (`code` may hold locks meanwhile)."""
-    return subprocess.Popen([sys.executable, "-c", code + "\nimport time; time.sleep(3600)"],
-                            stdout=subprocess.PIPE, text=True)
-
-
-def wait_for_line(child: subprocess.Popen) -> str:
-    """What `child` printed after "@". No deadline: a child that ends early gives EOF, and fails."""
-    while not (line := child.stdout.readline()).startswith("@") and line:
-        pass
-    assert line, "the child ended before it printed its line"
-    return line[1:].strip()
+from conftest import holding, killed, wait_for_line
 
 
 HOLD = """

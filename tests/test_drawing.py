@@ -13,7 +13,7 @@ from ladder import drawing
 from ladder.figures import figure_jobs
 from ladder.runner import run_experiment
 
-from conftest import TINY
+from conftest import TINY, killed
 
 # The helper process rebuilds its list of figures by calling the `jobs_of` it was given, so these
 # lists are made by functions of this module; `runs` is a plain dict that says what each figure does.
@@ -141,8 +141,6 @@ def test_the_helper_reads_the_runs_from_a_file_that_is_then_removed(tmp_path, te
 
 
 def test_the_file_of_a_killed_run_is_removed_by_the_next_run(tmp_path, temp, monkeypatch):
-    from test_atomic import killed
-
     monkeypatch.setenv("TMPDIR", str(temp))  # the killed child's temporary folder
     left = Path(killed("from ladder import drawing\npickled = drawing._pickled({'n': 1})\n"
                        "print('@', pickled.__enter__(), flush=True)"))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TINY, leftovers, read_results, run_ladder
+from conftest import TINY, killed, leftovers, read_results, run_ladder
 
 TINY_B = TINY.replace('name = "tiny"', 'name = "tiny-b"', 1)
 
@@ -53,8 +53,6 @@ def test_a_run_that_fails_while_drawing_keeps_the_previous_run(invoke, tiny_toml
 
 
 def test_what_a_killed_run_staged_beside_the_folder_is_removed_by_the_next_run(invoke, tiny_toml, tmp_path):
-    from test_atomic import killed
-
     out = tmp_path / "out"
     stuck = ("import time\nimport ladder.outputs\n"
              "def drawing(stage, *args):\n    print('@', stage, flush=True)\n    time.sleep(3600)\n"

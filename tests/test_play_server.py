@@ -23,6 +23,17 @@ from ladder.play.server import DRAW_SIDE, Connection, create_app
 GENEROUS = 600
 
 
+def told(service: DigitService) -> dict:
+    """What `service` tells a page that subscribes, once it is past progress: the models or an error."""
+    async def listen() -> dict:
+        messages: asyncio.Queue = asyncio.Queue()
+        service.subscribe(lambda text: messages.put_nowait(json.loads(text)))
+        while (message := await messages.get()).get("ready") is False:
+            pass
+        return message
+    return asyncio.run(asyncio.wait_for(listen(), GENEROUS))
+
+
 def untrained_digits() -> DigitService:
     """A digit service whose models are ready (untrained): the protocol does not care how good they are."""
     service = DigitService()
@@ -239,14 +250,8 @@ def test_without_mnist_the_digit_tab_is_told_how_to_get_it_and_nothing_is_cached
     cache = tmp_path / "play-digits"
     service = DigitService(cache=cache, n_train=600, epochs=1)
 
-    async def told() -> dict:
-        messages: asyncio.Queue = asyncio.Queue()
-        service.subscribe(lambda text: messages.put_nowait(json.loads(text)))
-        while (message := await messages.get())["type"] != "error":
-            assert message.get("ready") is False, message  # progress only, never models
-        return message
-
-    message = asyncio.run(asyncio.wait_for(told(), GENEROUS))
+    message = told(service)
+    assert message["type"] == "error", message  # never models
     assert "MNIST was not found" in message["message"] and "ladder data fetch mnist" in message["message"]
     assert not cache.exists() or list(cache.iterdir()) == []
 
@@ -258,12 +263,7 @@ def test_models_that_do_not_read_28x28_images_are_refused_and_the_page_is_told(m
     monkeypatch.setattr("ladder.play.digit_service.read_folder", lambda folder: small)
     service = DigitService(models_dir=Path("a-run"))
 
-    async def told() -> dict:
-        messages: asyncio.Queue = asyncio.Queue()
-        service.subscribe(lambda text: messages.put_nowait(json.loads(text)))
-        return await messages.get()
-
-    message = asyncio.run(asyncio.wait_for(told(), GENEROUS))  # before: the thread raised after loading, and nobody was told
+    message = told(service)  # before: the thread raised after loading, and nobody was told
     assert message["type"] == "error" and "do not read 28×28" in message["message"]
 
 
@@ -286,14 +286,7 @@ def test_a_cache_an_older_ladder_left_with_8x8_models_is_trained_again(tmp_path,
 
     service = DigitService(cache=cache, n_train=600, epochs=1)  # needs MNIST (LADDER_DATA_DIR)
 
-    async def ready() -> dict:
-        messages: asyncio.Queue = asyncio.Queue()
-        service.subscribe(lambda text: messages.put_nowait(json.loads(text)))
-        while (message := await messages.get()).get("ready") is False:
-            pass
-        return message
-
-    message = asyncio.run(asyncio.wait_for(ready(), GENEROUS))
+    message = told(service)
     assert message["type"] == "digits", message
     assert len(read_folder(cache)) == 3  # the cache now holds 28×28 models
     assert "do not load" in caplog.text and "training them again" in caplog.text
