@@ -206,3 +206,15 @@ def test_unknown_module_names_the_choices():
 def test_a_single_class_is_refused():
     with pytest.raises(ValueError, match="at least 2 classes"):
         TorchClassifier().fit(np.zeros((4, 2)), [1, 1, 1, 1])
+
+
+def test_label_smoothing_is_a_classifier_parameter_and_a_regressor_refuses_it(circles):
+    X_train, _, y_train, _ = circles
+    plain = TorchClassifier(hidden=(16,), epochs=200, lr=0.05, random_state=0).fit(X_train, y_train)
+    smooth = TorchClassifier(hidden=(16,), epochs=200, lr=0.05, label_smoothing=0.2,
+                             random_state=0).fit(X_train, y_train)
+    assert smooth.get_params()["label_smoothing"] == 0.2
+    # trained towards 0.9 on the true class, the smoothed model is about that sure on average
+    assert smooth.predict_proba(X_train).max(1).mean() < 0.93 < 0.97 < plain.predict_proba(X_train).max(1).mean()
+    with pytest.raises(ValueError, match="label_smoothing is for classifiers"):
+        TorchRegressor(epochs=2, label_smoothing=0.1).fit(X_train, y_train.astype(float))

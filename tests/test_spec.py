@@ -270,6 +270,18 @@ def test_a_model_that_does_not_do_the_task_is_refused():
     assert "linear, mlp, stacked_linear" in message
 
 
+def test_label_smoothing_on_a_regression_rung_is_refused():
+    message = error(spec_with(**{"dataset.name": "sine", "rungs": [
+        {"name": "mlp", "model": {"kind": "mlp"}, "train": {"label_smoothing": 0.1}}], "claims": []}))
+    assert "rungs[0] (mlp).train.label_smoothing: smoothing labels is for classifiers" in message
+    assert "'sine' is a regression dataset" in message
+
+
+def test_label_smoothing_must_be_below_one():
+    message = error(spec_with(**{"rungs.2.train.label_smoothing": 1.0}))
+    assert "rungs[2] (mlp).train.label_smoothing" in message
+
+
 def test_duplicate_rung_names_are_refused():
     message = error(spec_with(**{"rungs.2.name": "logreg"}))
     assert "rungs[2] (logreg).name: two rungs are called 'logreg'" in message

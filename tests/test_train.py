@@ -1,6 +1,7 @@
 """THE training loop: forward, loss, backward, step, zero_grad — and what happens when a step is left out."""
 
 import math
+import re
 
 import pytest
 import torch
@@ -8,7 +9,7 @@ from torch import nn
 
 from ladder.models import MLP, LinearNet
 from ladder.devices import device_available, pick_device
-from ladder.train import mixed_precision, take, train
+from ladder.train import make_loss, mixed_precision, take, train
 
 
 def line_data(n=100):
@@ -67,6 +68,39 @@ def test_bce_with_logits_trains_a_binary_classifier():
     history = train(model, X, target, loss="bce", optimizer="adam", lr=0.05, epochs=100)
     assert history["loss"][-1] < 0.05
     assert ((model(X)[:, 0] > 0).long() == y).all()
+
+
+def test_label_smoothing_keeps_a_classifier_from_certainty():
+    """On separable blobs the plain loss drives the logits up for ever; smoothed, the model aims
+    at 1 - ε + ε/k on the true class and stops there."""
+    X, y = blob_data()
+    probabilities = {}
+    for eps in (0.0, 0.3):
+        model = fresh(LinearNet, (2,), 3)
+        train(model, X, y, loss="cross_entropy", lr=0.05, epochs=400, label_smoothing=eps)
+        probabilities[eps] = torch.softmax(model(X), 1).max(1).values.detach()
+        assert (model(X).argmax(1) == y).all()
+    assert probabilities[0.0].mean() > 0.99
+    target = 1 - 0.3 + 0.3 / 3
+    assert abs(probabilities[0.3].mean().item() - target) < 0.03
+
+
+def test_smoothed_bce_is_two_class_cross_entropy_with_the_same_smoothing():
+    # One logit z is the two-class logits (0, z): smoothing must give the same loss both ways.
+    z = torch.tensor([[-3.0], [0.5], [4.0], [1.0]])
+    y = torch.tensor([0, 1, 1, 0])
+    bce = make_loss("bce", 0.2)(z, y.float()[:, None])
+    ce = make_loss("cross_entropy", 0.2)(torch.cat([torch.zeros_like(z), z], 1), y)
+    assert bce.item() == pytest.approx(ce.item(), rel=1e-6)
+    assert bce.item() != pytest.approx(make_loss("bce")(z, y.float()[:, None]).item(), rel=1e-3)
+
+
+@pytest.mark.parametrize("loss, eps, says", [("mse", 0.1, "label_smoothing is for classifiers"),
+                                             ("cross_entropy", 1.0, "must lie in [0, 1)"),
+                                             ("bce", -0.1, "must lie in [0, 1)")])
+def test_label_smoothing_is_refused_where_it_means_nothing(loss, eps, says):
+    with pytest.raises(ValueError, match=re.escape(says)):
+        make_loss(loss, eps)
 
 
 def count_forward_calls(model):

@@ -34,6 +34,8 @@ class _TorchEstimator(BaseEstimator):
     when None, a square image is assumed. `augment={"shift": 3, "rotate": 20}` moves every
     training image by a random shift of up to 3 pixels each way and a rotation of up to ±20° as
     its batch is sliced (image inputs only; predictions see the images as they are).
+    `label_smoothing` ε (classifiers only) trains towards probability 1 - ε on the true class
+    instead of 1, as `torch.nn.CrossEntropyLoss(label_smoothing=ε)` does.
 
     `n_threads` is how many CPU threads fitting and predicting may use (PyTorch's and the BLAS
     pools'), like scikit-learn's `n_jobs`. None lets ladder choose (see `ladder.budget`): one
@@ -44,7 +46,7 @@ class _TorchEstimator(BaseEstimator):
 
     def __init__(self, module="mlp", hidden=(100,), activation="relu", epochs=200, optimizer="adam",
                  lr=0.01, batch_size=None, weight_decay=0.0, schedule=None, zero_grad=True,
-                 autocast=False, channels_last=False, image_shape=None, pixel_mean=0.1307,
+                 label_smoothing=0.0, autocast=False, channels_last=False, image_shape=None, pixel_mean=0.1307,
                  pixel_std=0.3081, augment=None, device="auto", n_threads=None, random_state=None):
         self.module = module
         self.hidden = hidden
@@ -56,6 +58,7 @@ class _TorchEstimator(BaseEstimator):
         self.weight_decay = weight_decay
         self.schedule = schedule
         self.zero_grad = zero_grad
+        self.label_smoothing = label_smoothing
         self.autocast = autocast
         self.channels_last = channels_last
         self.image_shape = image_shape
@@ -137,6 +140,7 @@ class _TorchEstimator(BaseEstimator):
                     self.module_, X_t, y_tensor.to(self.device_), loss=loss, optimizer=self.optimizer,
                     lr=self.lr, epochs=self.epochs, batch_size=self.batch_size,
                     weight_decay=self.weight_decay, schedule=self.schedule, zero_grad=self.zero_grad,
+                    label_smoothing=self.label_smoothing,
                     transform=self._augmenting(X_t, seed), autocast=self.autocast, seed=seed,
                     evaluate=evaluate, callback=callback)
             except Diverged as diverged:

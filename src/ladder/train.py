@@ -51,6 +51,33 @@ def check_divergence(epoch: int, history: dict[str, list[float]]) -> None:
         raise Diverged(epoch, f"the loss exploded to {loss:.3g} from {first:.3g}", history)
 
 
+class SmoothedBCEWithLogitsLoss(nn.BCEWithLogitsLoss):
+    """BCE-with-logits aimed at ε/2 and 1 - ε/2 instead of 0 and 1: label smoothing for one logit,
+    the same targets cross-entropy's `label_smoothing=ε` gives two classes."""
+
+    def __init__(self, label_smoothing: float):
+        super().__init__()
+        self.label_smoothing = label_smoothing
+
+    def forward(self, logits, target):
+        return super().forward(logits, target * (1 - self.label_smoothing) + self.label_smoothing / 2)
+
+
+def make_loss(name: str, label_smoothing: float = 0.0) -> nn.Module:
+    """The loss by name. `label_smoothing` ε (classifiers only) aims at probability 1 - ε on the
+    true class and spreads ε over all classes, so the model is not pushed to ever larger logits
+    on examples it already gets right."""
+    if not label_smoothing:
+        return LOSSES[name]()
+    if not 0 < label_smoothing < 1:
+        raise ValueError(f"label_smoothing must lie in [0, 1), got {label_smoothing}")
+    if name == "cross_entropy":
+        return nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+    if name == "bce":
+        return SmoothedBCEWithLogitsLoss(label_smoothing)
+    raise ValueError(f"label_smoothing is for classifiers (bce, cross_entropy), not the {name} loss")
+
+
 def mixed_precision(device: torch.device, autocast: bool):
     """A context that computes in bf16 where asked and the hardware has it, else does nothing.
 
@@ -131,7 +158,7 @@ def _record(history: dict, evaluate, model: nn.Module) -> None:
 def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, loss: str = "mse",
           optimizer: str = "adam", lr: float = 1e-3, epochs: int = 100, batch_size: int | None = None,
           weight_decay: float = 0.0, schedule: str | None = None, zero_grad: bool = True,
-          shuffle: bool = True,
+          shuffle: bool = True, label_smoothing: float = 0.0,
           transform: Callable[[torch.Tensor], torch.Tensor] | None = None, autocast: bool = False,
           seed: int = 0, evaluate: Callable[[nn.Module], dict] | None = None,
           callback: EpochCallback | None = None) -> dict[str, list[float]]:
@@ -144,7 +171,8 @@ def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, loss: str = "ms
     model)` lets a progress bar or a live view follow along. `zero_grad=False` leaves out step 5,
     so gradients pile up across steps: the bug the course asks students to break the loop with.
     `shuffle=False` takes the batches in X's order (the playground shuffles an epoch itself and
-    trains it in pieces, one piece per frame).
+    trains it in pieces, one piece per frame). `label_smoothing` softens a classifier's targets
+    (see make_loss).
     A loss that becomes non-finite or explodes stops training with `Diverged`.
     """
     # One function on purpose, longer than the house's 40 lines: the course reads the whole loop
@@ -152,7 +180,7 @@ def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, loss: str = "ms
     if epochs < 0:
         raise ValueError(f"epochs must be >= 0, got {epochs}")
     device = X.device
-    loss_fn = LOSSES[loss]()
+    loss_fn = make_loss(loss, label_smoothing)
     batches = Batches(len(X), batch_size, seed, device, shuffle)
     opt = make_optimizer(optimizer, model, lr, weight_decay, device)
     scheduler = make_schedule(schedule, opt, lr, epochs, batches.per_epoch)

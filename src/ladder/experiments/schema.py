@@ -32,6 +32,7 @@ class TrainSpec(_Strict):
     weight_decay: float = Field(0.0, ge=0)
     schedule: Literal["onecycle"] | None = None
     zero_grad: bool = True
+    label_smoothing: float = Field(0.0, ge=0, lt=1)
     autocast: bool = False
     channels_last: bool = False
     augment: AugmentSpec | None = None

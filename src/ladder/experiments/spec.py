@@ -87,6 +87,9 @@ def _check_rung(rung: RungSpec, spec: ExperimentSpec, at: str) -> None:
     if rung.train is not None and rung.train.augment is not None and spec.dataset.name not in IMAGE_DATASETS:
         raise LadderError(f"{at}.train.augment: moving images needs an image dataset "
                           f"({', '.join(IMAGE_DATASETS)}), not {spec.dataset.name!r}")
+    if rung.train is not None and rung.train.label_smoothing and spec.task != "classification":
+        raise LadderError(f"{at}.train.label_smoothing: smoothing labels is for classifiers; "
+                          f"remove it ({spec.dataset.name!r} is a {spec.task} dataset)")
     if rung.features is not None:
         _choice(rung.features.kind, FEATURES, f"{at}.features.kind", "feature map")
         _check_params(FEATURES[rung.features.kind], rung.features.model_extra or {}, f"{at}.features")
