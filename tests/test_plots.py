@@ -237,6 +237,13 @@ def test_accuracy_per_epoch_from_estimator_histories(digit_models):
     np.testing.assert_allclose(ax.lines[1].get_ydata(), histories["cnn"]["test_accuracy"])
 
 
+def test_a_one_epoch_curve_is_a_visible_dot_and_a_long_one_a_plain_line():
+    histories = {"cnn": {"test_accuracy": [0.99]}, "logreg": {"test_accuracy": list(np.linspace(0.8, 0.9, 50))}}
+    cnn, logreg = plots.accuracy_per_epoch(histories).axes[0].lines
+    assert list(cnn.get_xdata()) == [1] and cnn.get_marker() == "o"
+    assert logreg.get_marker() in ("None", "", None)
+
+
 def test_accuracy_per_epoch_over_several_records(record):
     other = {**record, "name": "spirals"}
     ax = plots.accuracy_per_epoch([record, other]).axes[0]

@@ -11,6 +11,7 @@ from ..metrics import headline
 from ._common import class_colors, new_figure
 
 LEARNED_KINDS = {"mlp", "cnn"}
+SHORT_RUN = 12  # epochs: a curve this short is drawn with a dot on every epoch
 
 
 # -- reading records ----------------------------------------------------------------------------
@@ -50,7 +51,10 @@ def _plot_curves(ax, histories, key, ylabel, log=False):
     for color, (label, history) in zip(colors, histories.items()):
         if history.get(key):
             curve = mean_curve(history[key])
-            ax.plot(np.arange(1, len(curve) + 1), curve, color=color, lw=1.8, label=label)
+            # a dot on each epoch of a short run: a one-epoch CNN is a single point, no line
+            marker = "o" if len(curve) <= SHORT_RUN else None
+            ax.plot(np.arange(1, len(curve) + 1), curve, color=color, lw=1.8, marker=marker, ms=4,
+                    label=label)
             drawn += 1
     ax.set(xlabel="epoch", ylabel=ylabel)
     if log:
