@@ -216,5 +216,5 @@ def test_label_smoothing_is_a_classifier_parameter_and_a_regressor_refuses_it(ci
     assert smooth.get_params()["label_smoothing"] == 0.2
     # trained towards 0.9 on the true class, the smoothed model is about that sure on average
     assert smooth.predict_proba(X_train).max(1).mean() < 0.93 < 0.97 < plain.predict_proba(X_train).max(1).mean()
-    with pytest.raises(ValueError, match="label_smoothing is for classifiers"):
+    with pytest.raises(ValueError, match="label_smoothing is for classifiers: the mse loss has no labels"):
         TorchRegressor(epochs=2, label_smoothing=0.1).fit(X_train, y_train.astype(float))

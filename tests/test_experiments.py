@@ -91,6 +91,17 @@ def test_mnist_parameter_and_feature_counts_are_exact(mnist_run):
 
 
 @pytest.mark.slow
+def test_the_cnn_says_it_was_trained_with_label_smoothing(mnist_run):
+    experiment, stdout = mnist_run
+    cnn = rung(experiment, "cnn")
+    assert cnn["label_smoothing"] == 0.1
+    assert any("label smoothing 0.1: its loss cannot fall below 0.50" in note for note in cnn["notes"])
+    assert cnn["metrics"]["final_loss"]["mean"] > 0.50  # the floor the note names
+    assert "note (cnn): trained with label smoothing 0.1" in stdout
+    assert "label_smoothing" not in rung(experiment, "mlp") and not rung(experiment, "mlp").get("notes")
+
+
+@pytest.mark.slow
 def test_every_part_5_claim_holds(mnist_parts):
     (_, shift), stdout = mnist_parts
     failed = [c["text"] for c in shift["claims"] if not c["holds"]]

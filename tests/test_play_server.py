@@ -290,3 +290,36 @@ def test_a_cache_an_older_ladder_left_with_8x8_models_is_trained_again(tmp_path,
     assert message["type"] == "digits", message
     assert len(read_folder(cache)) == 3  # the cache now holds 28×28 models
     assert "do not load" in caplog.text and "training them again" in caplog.text
+
+
+def test_a_cache_trained_otherwise_than_mnist_toml_says_now_is_trained_again(tmp_path, caplog, monkeypatch):
+    """A cache is read while mnist.toml trains its models as they were trained (so a second start
+    does not train), and replaced once it does not: part 4's CNN recipe changed, and a cache from
+    before kept the old CNN for ever."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    from ladder.play import digit_service
+    from ladder.play.digits import cache_is_current, train_and_cache
+
+    cache = tmp_path / "play-digits"
+    train_and_cache(cache, n_train=600, epochs=1)  # needs MNIST (LADDER_DATA_DIR)
+    assert cache_is_current(cache, n_train=600, epochs=1)
+    assert not cache_is_current(cache, n_train=600, epochs=2) and not cache_is_current(cache)
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a current cache was trained again")
+    with monkeypatch.context() as patched:
+        patched.setattr(digit_service, "train_and_cache", no_training)
+        assert told(DigitService(cache=cache, n_train=600, epochs=1))["type"] == "digits"
+
+    cnn = cache / "mnist--cnn.safetensors"  # as an older ladder wrote it: no record of its training
+    with safe_open(str(cnn), framework="pt") as f:
+        metadata = {k: v for k, v in f.metadata().items() if k != "trained"}
+    save_file(load_file(str(cnn)), str(cnn), metadata=metadata)
+    assert not cache_is_current(cache, n_train=600, epochs=1)
+
+    message = told(DigitService(cache=cache, n_train=600, epochs=1))
+    assert message["type"] == "digits", message
+    assert "trained with other settings than mnist.toml's" in caplog.text and "training them again" in caplog.text
+    assert cache_is_current(cache, n_train=600, epochs=1)

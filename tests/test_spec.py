@@ -277,9 +277,19 @@ def test_label_smoothing_on_a_regression_rung_is_refused():
     assert "'sine' is a regression dataset" in message
 
 
-def test_label_smoothing_must_be_below_one():
-    message = error(spec_with(**{"rungs.2.train.label_smoothing": 1.0}))
-    assert "rungs[2] (mlp).train.label_smoothing" in message
+@pytest.mark.parametrize("value, says", [(1.0, "less than 1"), (-0.1, "greater than or equal to 0")])
+def test_label_smoothing_must_lie_in_zero_to_one(value, says):
+    message = error(spec_with(**{"rungs.2.train.label_smoothing": value}))
+    assert "rungs[2] (mlp).train.label_smoothing" in message and says in message
+
+
+def test_label_smoothing_in_a_file_reaches_the_estimator():
+    from ladder.rungs import build_estimator
+
+    cnn = next(r for r in exp.resolve("mnist").rungs if r.name == "cnn")
+    estimator = build_estimator("classification", None, cnn.model.model_dump(),
+                                cnn.train.estimator_params(), seed=0, device="cpu")
+    assert estimator.get_params()["label_smoothing"] == 0.1
 
 
 def test_duplicate_rung_names_are_refused():

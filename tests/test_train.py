@@ -9,7 +9,7 @@ from torch import nn
 
 from ladder.models import MLP, LinearNet
 from ladder.devices import device_available, pick_device
-from ladder.train import make_loss, mixed_precision, take, train
+from ladder.train import make_loss, mixed_precision, smoothed_loss_floor, take, train
 
 
 def line_data(n=100):
@@ -95,7 +95,20 @@ def test_smoothed_bce_is_two_class_cross_entropy_with_the_same_smoothing():
     assert bce.item() != pytest.approx(make_loss("bce")(z, y.float()[:, None]).item(), rel=1e-3)
 
 
-@pytest.mark.parametrize("loss, eps, says", [("mse", 0.1, "label_smoothing is for classifiers"),
+@pytest.mark.parametrize("k", [2, 3, 10])
+def test_the_smoothed_loss_floor_is_what_a_model_predicting_the_target_itself_scores(k):
+    eps = 0.1
+    target = torch.full((k,), eps / k)
+    target[0] += 1 - eps
+    logits, y = target.log()[None].repeat(4, 1), torch.zeros(4, dtype=torch.long)
+    floor = smoothed_loss_floor(eps, k)
+    assert make_loss("cross_entropy", eps)(logits, y).item() == pytest.approx(floor, rel=1e-5)
+    assert make_loss("cross_entropy", eps)(logits * 3, y).item() > floor  # any other prediction is worse
+    assert smoothed_loss_floor(0.0, k) == 0.0
+    assert smoothed_loss_floor(0.1, 10) == pytest.approx(0.50, abs=0.005)
+
+
+@pytest.mark.parametrize("loss, eps, says", [("mse", 0.1, "the mse loss has no labels to smooth"),
                                              ("cross_entropy", 1.0, "must lie in [0, 1)"),
                                              ("bce", -0.1, "must lie in [0, 1)")])
 def test_label_smoothing_is_refused_where_it_means_nothing(loss, eps, says):

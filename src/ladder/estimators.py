@@ -34,8 +34,9 @@ class _TorchEstimator(BaseEstimator):
     when None, a square image is assumed. `augment={"shift": 3, "rotate": 20}` moves every
     training image by a random shift of up to 3 pixels each way and a rotation of up to ±20° as
     its batch is sliced (image inputs only; predictions see the images as they are).
-    `label_smoothing` ε (classifiers only) trains towards probability 1 - ε on the true class
-    instead of 1, as `torch.nn.CrossEntropyLoss(label_smoothing=ε)` does.
+    `label_smoothing` ε (classifiers only) trains towards probability 1 - ε + ε/k on the true
+    class of k instead of 1, as `torch.nn.CrossEntropyLoss(label_smoothing=ε)` does (0.91 for
+    MNIST's ten digits at ε = 0.1).
 
     `n_threads` is how many CPU threads fitting and predicting may use (PyTorch's and the BLAS
     pools'), like scikit-learn's `n_jobs`. None lets ladder choose (see `ladder.budget`): one
@@ -46,8 +47,9 @@ class _TorchEstimator(BaseEstimator):
 
     def __init__(self, module="mlp", hidden=(100,), activation="relu", epochs=200, optimizer="adam",
                  lr=0.01, batch_size=None, weight_decay=0.0, schedule=None, zero_grad=True,
-                 label_smoothing=0.0, autocast=False, channels_last=False, image_shape=None, pixel_mean=0.1307,
-                 pixel_std=0.3081, augment=None, device="auto", n_threads=None, random_state=None):
+                 label_smoothing=0.0, autocast=False, channels_last=False, image_shape=None,
+                 pixel_mean=0.1307, pixel_std=0.3081, augment=None, device="auto", n_threads=None,
+                 random_state=None):
         self.module = module
         self.hidden = hidden
         self.activation = activation

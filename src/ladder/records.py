@@ -59,6 +59,8 @@ def rung_record(spec, rung, seeds: list[int], runs: list) -> dict:
         record["same_as"] = rung.same_as
     if rung.train is not None and rung.train.augment is not None:
         record["augmented"] = rung.train.augment.model_dump()
+    if rung.train is not None and rung.train.label_smoothing:
+        record["label_smoothing"] = rung.train.label_smoothing
     if rung.swept:
         record["sweep"] = rung.swept
     notes = list(dict.fromkeys(note for r in done for note in r.notes))

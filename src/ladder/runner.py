@@ -23,7 +23,7 @@ from .notes import caught_warnings, first_lines
 from .records import experiment_record
 from .rungs import build_estimator
 from .augment import probe_scores
-from .train import Diverged
+from .train import Diverged, smoothed_loss_floor
 
 
 class Listener:
@@ -102,7 +102,7 @@ def _run_rung(rung: RungSpec, dataset, seed: int, device: str, listener: Listene
             seen_train, diverged = None, {"epoch": stop.epoch + 1, "reason": stop.reason}
     seconds = time.perf_counter() - start
     # A warning (lbfgs stopping at max_iter, say) belongs in the results, not scrolled past on stderr.
-    notes = first_lines(caught)
+    notes = first_lines(caught) + _smoothing_note(model)
     history = dict(getattr(model, "history_", {}))
     diverged = diverged or _nonfinite(history)
     if diverged:  # nothing it predicts means anything: its scores are NaN (null), claims on it fail
@@ -121,6 +121,16 @@ def _run_rung(rung: RungSpec, dataset, seed: int, device: str, listener: Listene
     layers = anatomy.layers(model.module_, model.input_shape_) if hasattr(model, "input_shape_") else None
     return RungRun(metrics, seconds, history, count_features(estimator, dataset.n_features),
                    count_params(estimator), estimator, test_predictions, notes, layers=layers)
+
+
+def _smoothing_note(model) -> list[str]:
+    """Why a label-smoothed rung's final loss is higher than its accuracy suggests."""
+    eps = getattr(model, "label_smoothing", 0)
+    if not eps or not hasattr(model, "classes_"):
+        return []
+    floor = smoothed_loss_floor(eps, len(model.classes_))
+    return [f"trained with label smoothing {eps:g}: its loss cannot fall below {floor:.2f}, "
+            f"so compare its accuracy, not its loss, with the other rungs'"]
 
 
 @dataclass

@@ -64,9 +64,9 @@ class SmoothedBCEWithLogitsLoss(nn.BCEWithLogitsLoss):
 
 
 def make_loss(name: str, label_smoothing: float = 0.0) -> nn.Module:
-    """The loss by name. `label_smoothing` ε (classifiers only) aims at probability 1 - ε on the
-    true class and spreads ε over all classes, so the model is not pushed to ever larger logits
-    on examples it already gets right."""
+    """The loss by name. `label_smoothing` ε (classifiers only) mixes the one-hot target with ε
+    spread evenly over the k classes, so it aims at probability 1 - ε + ε/k on the true class:
+    the model is not pushed to ever larger logits on examples it already gets right."""
     if not label_smoothing:
         return LOSSES[name]()
     if not 0 < label_smoothing < 1:
@@ -75,7 +75,16 @@ def make_loss(name: str, label_smoothing: float = 0.0) -> nn.Module:
         return nn.CrossEntropyLoss(label_smoothing=label_smoothing)
     if name == "bce":
         return SmoothedBCEWithLogitsLoss(label_smoothing)
-    raise ValueError(f"label_smoothing is for classifiers (bce, cross_entropy), not the {name} loss")
+    raise ValueError(f"label_smoothing is for classifiers: the {name} loss has no labels to smooth; "
+                     f"leave label_smoothing at 0")
+
+
+def smoothed_loss_floor(label_smoothing: float, n_classes: int) -> float:
+    """The least a smoothed cross-entropy can be: the entropy of its target (≈ 0.50 at ε = 0.1 for
+    ten classes), so a smoothed rung's loss is not comparable with an unsmoothed one's."""
+    k = max(n_classes, 2)  # one logit (BCE) smooths like two classes
+    true, other = 1 - label_smoothing + label_smoothing / k, label_smoothing / k
+    return -true * math.log(true) - (k - 1) * other * math.log(other) if label_smoothing else 0.0
 
 
 def mixed_precision(device: torch.device, autocast: bool):

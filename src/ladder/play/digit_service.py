@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from .digits import Digits, read_folder, train_and_cache
+from .digits import Digits, cache_is_current, read_folder, train_and_cache
 from .protocol import encode
 
 
@@ -62,21 +62,26 @@ class DigitService:
             self.terminal(done, total, what)
 
     def _from_cache(self) -> Digits | None:
-        """The models trained on an earlier start; None when there are none or they do not load
-        (a damaged file, or 8×8 models an older ladder trained without MNIST): trained again."""
+        """The models trained on an earlier start; None when there are none, they do not load (a
+        damaged file, or 8×8 models an older ladder trained without MNIST) or they were trained
+        otherwise than mnist.toml says now: then they are trained again."""
         from safetensors import SafetensorError
 
         cached = list(self.cache.glob("mnist--*.safetensors"))
         if not cached:
             return None
         try:
-            return Digits(read_folder(self.cache))
+            digits = Digits(read_folder(self.cache))
+            if cache_is_current(self.cache, self.n_train, self.epochs):
+                return digits
+            why = "were trained with other settings than mnist.toml's"
         except (OSError, ValueError, SafetensorError) as exc:
-            logging.getLogger("ladder.play").warning(
-                "the cached digit models in %s do not load (%s): training them again", self.cache, exc)
-            for path in cached:  # so that the next start does not try them again
-                path.unlink(missing_ok=True)
-            return None
+            why = f"do not load ({exc})"
+        logging.getLogger("ladder.play").warning(
+            "the cached digit models in %s %s: training them again", self.cache, why)
+        for path in cached:  # so that the next start does not try them again
+            path.unlink(missing_ok=True)
+        return None
 
     def _load(self) -> None:
         try:

@@ -65,6 +65,37 @@ def read_folder(folder: Path) -> dict[str, torch.nn.Module]:
     return found
 
 
+def training_plans(epochs: int | None = None) -> dict[str, dict]:
+    """role → the estimator settings mnist.toml gives that rung; `epochs` replaces its epochs."""
+    from .. import experiments
+
+    spec = {rung.name: rung for rung in experiments.resolve("mnist").rungs}
+    plans = {role: spec[name].train.estimator_params() for role, name in RUNGS.items()}
+    for plan in plans.values():
+        plan["epochs"] = epochs or plan["epochs"]
+    return plans
+
+
+def _trained_with(plan: dict, n_train: int | None) -> str:
+    """How a cached model was trained, as its safetensors metadata records it."""
+    return json.dumps({"train": plan, "n_train": n_train}, sort_keys=True)
+
+
+def cache_is_current(cache: Path, n_train: int | None = None, epochs: int | None = None) -> bool:
+    """Whether every cached model was trained as mnist.toml says now: a newer ladder may train
+    them otherwise (part 4's CNN went from two epochs to one with label smoothing)."""
+    from safetensors import safe_open
+
+    for role, plan in training_plans(epochs).items():
+        path = Path(cache) / f"mnist--{RUNGS[role]}.safetensors"
+        if not path.exists():
+            return False
+        with safe_open(str(path), framework="pt") as f:
+            if (f.metadata() or {}).get("trained") != _trained_with(plan, n_train):
+                return False
+    return True
+
+
 def train_and_cache(cache: Path, progress: Callable[[int, int, str], None] | None = None,
                     n_train: int | None = None, epochs: int | None = None) -> dict[str, torch.nn.Module]:
     """Train part 4's three PyTorch rungs on MNIST as mnist.toml says, save them in `cache`.
@@ -82,9 +113,7 @@ def train_and_cache(cache: Path, progress: Callable[[int, int, str], None] | Non
     # MNIST's name would stay in the cache. Without MNIST the page says how to get it.
     mnist = data.load("mnist", fallback=False).subset(n_train)
     X, y = mnist.rows("train"), mnist.y_train
-    plans = {role: spec[name].train.estimator_params() for role, name in RUNGS.items()}
-    for plan in plans.values():
-        plan["epochs"] = epochs or plan["epochs"]
+    plans = training_plans(epochs)
     total, done = sum(p["epochs"] for p in plans.values()), 0
     cache.mkdir(parents=True, exist_ok=True)
     found = {}
@@ -100,7 +129,8 @@ def train_and_cache(cache: Path, progress: Callable[[int, int, str], None] | Non
         module = estimator.module_.to(memory_format=torch.contiguous_format).eval()
         tensors = {k: v.detach().contiguous() for k, v in module.state_dict().items()}
         metadata = {"model": json.dumps(model_spec), "module": type(module).__name__, "n_features": "784",
-                    "classes": json.dumps(estimator.classes_.tolist())}
+                    "classes": json.dumps(estimator.classes_.tolist()),
+                    "trained": _trained_with(plans[role], n_train)}
         save_file(tensors, str(cache / f"mnist--{name}.safetensors"), metadata=metadata)
         found[role] = module
     return found
