@@ -11,9 +11,11 @@ from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from ladder.features import (FEATURES, SUMMARY_FEATURES, HandcraftedFeatures, HogFeatures,
-                             _orientation_bins, edge_maps, handcrafted, handcrafted_features, hog,
+from ladder.features import (FEATURES, SUMMARY_FEATURES, ChunkedStandardScaler, HandcraftedFeatures,
+                             HogFeatures, _orientation_bins, edge_maps, handcrafted, handcrafted_features, hog,
                              hog_descriptors, polynomial)
 
 NAMES = list(SUMMARY_FEATURES)
@@ -298,3 +300,49 @@ def test_pca_of_pixels_works_in_float32_with_the_components_of_float64(scale):
     fitted = next(step for _, step in phi.steps if isinstance(step, PCA))
     np.testing.assert_allclose(fitted.explained_variance_ratio_, exact.explained_variance_ratio_, rtol=1e-4)
     np.testing.assert_allclose(np.abs(fitted.components_), np.abs(exact.components_), atol=1e-4)
+
+
+# -- standardising many rows ---------------------------------------------------------------------
+@pytest.fixture
+def many_rows() -> np.ndarray:
+    """10,000 float32 rows of 6 columns of very different means and spreads."""
+    rng = np.random.default_rng(0)
+    return (rng.normal(size=(10_000, 6)) * [1, 10, 1e3, 0.01, 5, 1] + [0, 1e4, -3, 7, 0, 255]).astype(np.float32)
+
+
+@pytest.mark.parametrize("with_mean, with_std", [(True, True), (False, True), (True, False)])
+def test_the_chunked_scaler_gives_the_standard_scalers_mean_scale_and_output(many_rows, with_mean, with_std):
+    chunked = ChunkedStandardScaler(chunk_size=999, with_mean=with_mean, with_std=with_std).fit(many_rows)
+    whole = StandardScaler(with_mean=with_mean, with_std=with_std).fit(many_rows)
+    assert chunked.n_samples_seen_ == whole.n_samples_seen_ == 10_000
+    for name in ("mean_", "var_", "scale_"):
+        if getattr(whole, name) is None:
+            assert getattr(chunked, name) is None
+        else:
+            np.testing.assert_allclose(getattr(chunked, name), getattr(whole, name), rtol=1e-9)
+    np.testing.assert_allclose(chunked.transform(many_rows), whole.transform(many_rows), rtol=1e-6, atol=1e-6)
+
+
+def test_the_chunked_scaler_refits_from_scratch_and_fits_few_rows_at_once(many_rows):
+    scaler = ChunkedStandardScaler(chunk_size=999).fit(many_rows[:5000] + 100).fit(many_rows)
+    np.testing.assert_allclose(scaler.mean_, StandardScaler().fit(many_rows).mean_, rtol=1e-9)
+    few = ChunkedStandardScaler(chunk_size=999).fit(many_rows[:999])  # one block: plain fit
+    np.testing.assert_array_equal(few.scale_, StandardScaler().fit(many_rows[:999]).scale_)
+    with pytest.raises(ValueError, match="chunk_size must be >= 1"):
+        ChunkedStandardScaler(chunk_size=0).fit(many_rows)
+
+
+def test_standardize_leaves_the_callers_float32_rows_as_they_were(many_rows):
+    before = many_rows.copy()
+    phi = FEATURES["standardize"]()
+    Z_fit, Z = phi.fit_transform(many_rows), phi.transform(many_rows)
+    np.testing.assert_array_equal(many_rows, before)  # the scaler works in place on a copy only
+    assert Z.dtype == np.float32 and Z is not many_rows and Z_fit is not many_rows
+    np.testing.assert_allclose(Z, StandardScaler().fit_transform(many_rows), rtol=1e-5, atol=1e-5)
+
+
+
+@parametrize_with_checks([ChunkedStandardScaler(chunk_size=3)])  # their data: many blocks each
+def test_the_chunked_scaler_is_a_scikit_learn_estimator(estimator, check):
+    # The array API checks skip themselves: no array library but NumPy is installed.
+    check(estimator)

@@ -2,7 +2,8 @@
 
 Each map is built by a small function named after it (the names an experiment file uses); the
 classes behind the image maps live in `summaries.py` and `gradient_histograms.py`, and are imported only when a
-map is built, so listing the maps costs nothing.
+map is built, so listing the maps costs nothing. Every map that standardises uses scikit-learn's
+StandardScaler fitted a block of rows at a time (`scaling.py`): the same scale, far less memory.
 """
 
 from __future__ import annotations
@@ -17,24 +18,29 @@ def polynomial(degree: int = 2, scale: bool = True):
     ranges, and a linear model's optimiser converges far better when they do not.
     """
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+    from sklearn.preprocessing import PolynomialFeatures
+
+    from .scaling import ChunkedStandardScaler
 
     if degree < 1:
         raise ValueError(f"degree must be >= 1, got {degree}")
     poly = PolynomialFeatures(degree, include_bias=False)
-    return make_pipeline(poly, StandardScaler()) if scale else poly
+    return make_pipeline(poly, ChunkedStandardScaler()) if scale else poly
 
 
 def standardize():
     """Each feature shifted to mean 0 and scaled to standard deviation 1 (as float32)."""
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+    from sklearn.preprocessing import FunctionTransformer
 
-    from .shapes import as_float32
+    from .scaling import ChunkedStandardScaler
+    from .shapes import float32_copy
 
     # Pixels arrive as uint8, which scikit-learn would widen to float64: float32 keeps a linear
-    # model on 60,000 images twice as fast, with the same accuracy.
-    return make_pipeline(FunctionTransformer(as_float32), StandardScaler())
+    # model on 60,000 images twice as fast, with the same accuracy. The float32 array is always a
+    # new one, so the scaler standardises it in place: one copy of the images instead of two
+    # (188 MB less for MNIST's training set, at the full run's memory peak).
+    return make_pipeline(FunctionTransformer(float32_copy), ChunkedStandardScaler(copy=False))
 
 
 def pca(n_components: int = 2, scale: bool = True):
@@ -45,8 +51,9 @@ def pca(n_components: int = 2, scale: bool = True):
     """
     from sklearn.decomposition import PCA
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+    from sklearn.preprocessing import FunctionTransformer
 
+    from .scaling import ChunkedStandardScaler
     from .shapes import as_float32
 
     if n_components < 1:
@@ -56,7 +63,7 @@ def pca(n_components: int = 2, scale: bool = True):
     # explained variance to the digits printed).
     projection = [FunctionTransformer(as_float32),
                   PCA(n_components=n_components, svd_solver="covariance_eigh", random_state=0)]
-    return make_pipeline(*projection, StandardScaler()) if scale else make_pipeline(*projection)
+    return make_pipeline(*projection, ChunkedStandardScaler()) if scale else make_pipeline(*projection)
 
 
 def handcrafted(image_shape: list[int] | None = None, scale: bool = True):
@@ -67,12 +74,12 @@ def handcrafted(image_shape: list[int] | None = None, scale: bool = True):
     steps and, stopped at the same tolerance, finds a better model.
     """
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
+    from .scaling import ChunkedStandardScaler
     from .summaries import HandcraftedFeatures
 
     phi = HandcraftedFeatures(image_shape=image_shape)
-    return make_pipeline(phi, StandardScaler()) if scale else phi
+    return make_pipeline(phi, ChunkedStandardScaler()) if scale else phi
 
 
 def hog(orientations: int = 9, pixels_per_cell: int | None = None, cells_per_block: int = 2,
@@ -86,12 +93,12 @@ def hog(orientations: int = 9, pixels_per_cell: int | None = None, cells_per_blo
     model on MNIST.
     """
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
     from .gradient_histograms import HogFeatures
+    from .scaling import ChunkedStandardScaler
 
     phi = HogFeatures(orientations, pixels_per_cell, cells_per_block, image_shape)
-    return make_pipeline(phi, StandardScaler()) if scale else phi
+    return make_pipeline(phi, ChunkedStandardScaler()) if scale else phi
 
 
 #: Feature maps a spec can name, with the function that builds each.
@@ -101,6 +108,7 @@ FEATURES = {"polynomial": polynomial, "standardize": standardize, "pca": pca,
 # Where the rest of the public names live; imported on first use (`ladder.features.HogFeatures`).
 _LAZY = {
     "image_size": "shapes", "as_images": "shapes", "as_float32": "shapes",
+    "float32_copy": "shapes", "ChunkedStandardScaler": "scaling",
     "ImageFeatures": "images", "central_differences": "images", "brightest": "images",
     "edge_maps": "images", "CHUNK": "images",
     "HandcraftedFeatures": "summaries", "handcrafted_features": "summaries",

@@ -30,3 +30,8 @@ def as_images(X, image_shape=None) -> np.ndarray:
 def as_float32(X) -> np.ndarray:
     """X as float32: pixels arrive as uint8, which scikit-learn would widen to float64."""
     return np.asarray(X, dtype=np.float32)
+
+
+def float32_copy(X) -> np.ndarray:
+    """A new float32 array of X, never X itself: a step after it may then work in place."""
+    return np.array(X, dtype=np.float32, copy=True)
