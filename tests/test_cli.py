@@ -306,6 +306,40 @@ def test_an_interrupt_while_writing_leaves_no_temporary_file(invoke, tiny_toml, 
     assert leftovers(out) == []
 
 
+DIGITS = """
+name = "tiny-digits"
+title = "a tiny ladder on images"
+dataset = { name = "digits" }
+
+[[rungs]]
+name = "logreg"
+model = { kind = "logistic", backend = "sklearn", max_iter = 50 }
+"""
+
+
+def test_a_run_on_images_with_figures_starts_the_figures_helper_at_once(invoke, write_toml, tiny_toml,
+                                                                        tmp_path, monkeypatch):
+    from ladder import budget, drawing
+
+    asked, real = [], drawing.helper_started
+
+    def spy(start):
+        asked.append(start)
+        return real(start)
+    monkeypatch.setattr(drawing, "helper_started", spy)
+    monkeypatch.setattr(budget, "idle_cores", lambda *args, **kwargs: 2)  # an idle 2-core machine
+    images = write_toml(DIGITS, "digits.toml")
+    assert invoke("run", images, "--out", tmp_path / "drawn").exit_code == 0
+    for args in (["--out", tmp_path / "plain", "--no-figures"], ["--jobs", "1", "--out", tmp_path / "one"],
+                 ["--backend", "serial", "--out", tmp_path / "serial"], []):
+        assert invoke("run", images, *args).exit_code == 0
+    assert invoke("run", tiny_toml, "--out", tmp_path / "toys").exit_code == 0  # drawn here: few figures
+    assert asked == [True, False, False, False, False, False]
+    record = read_results(tmp_path / "drawn")["experiments"][0]
+    assert len(record["figures"]) >= 5
+    assert all((tmp_path / "drawn" / figure["file"]).exists() for figure in record["figures"])
+
+
 def test_plain_ladder_run_is_the_progression(invoke, monkeypatch):
     import ladder.runner
     names = []

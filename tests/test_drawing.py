@@ -230,3 +230,54 @@ def test_the_helper_draws_the_same_pictures(tmp_path, write_toml, monkeypatch):
     pictures = {p.name: p.read_bytes() for p in alone.iterdir()}
     assert len(pictures) == n
     assert {p.name: p.read_bytes() for p in helped.iterdir()} == pictures
+
+
+# -- a helper started early, as `ladder run` starts one for a run on images ---------------------
+
+def test_a_helper_started_early_draws_beside_this_process_even_for_two_figures(tmp_path):
+    runs = {"folder": str(tmp_path), "n": 2, "parent": os.getpid()}
+    with drawing.helper_started(True) as helper:
+        assert helper is not None and helper.process.is_alive()  # importing, then waiting
+        by_helper = drawing.draw_figures(runs, tmp_path, helper=helper, jobs_of=waits_for_the_next)
+        assert by_helper == {1}  # figure 0 waited for it: only the helper could draw it
+        assert not helper.process.is_alive()  # draw_figures stopped it
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["f0.png", "f1.png"]
+
+
+def test_a_helper_started_early_is_stopped_when_it_is_not_needed(tmp_path):
+    with drawing.helper_started(True) as helper:
+        assert drawing.draw_figures({}, tmp_path, helper=helper, jobs_of=lambda runs: [_plain(0)]) == set()
+        assert not helper.process.is_alive()
+    assert [p.name for p in tmp_path.glob("*.png")] == ["f0.png"]
+
+
+def test_a_run_that_fails_before_its_figures_stops_the_helper_started_early():
+    with pytest.raises(KeyboardInterrupt):
+        with drawing.helper_started(True) as helper:
+            raise KeyboardInterrupt
+    assert not helper.process.is_alive() and helper.process.exitcode is not None
+
+
+def test_no_helper_is_started_unless_asked():
+    with drawing.helper_started(False) as helper:
+        assert helper is None
+
+
+def test_a_helper_whose_run_was_killed_ends_by_itself():
+    # The helper holds only the reading end of its pipe: when the run dies, it reads the end of
+    # the file and quits instead of waiting forever for runs that will never come.
+    pid = int(killed("from ladder import drawing\nhelper = drawing.Helper()\n"
+                     "print('@', helper.process.pid, flush=True)"))
+    deadline = time.monotonic() + 300  # generous: its imports may take long on a busy machine
+    while _alive(pid):
+        assert time.monotonic() < deadline, f"the helper {pid} of a killed run is still running"
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` runs (a zombie, ended but not yet reaped, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -4,12 +4,15 @@ matplotlib holds the GIL while it draws, so a second thread would only wait (and
 running beside it); a second process draws for real. The helper is spawned fresh, so it shares
 no memory or threads with this process. It reads the fitted runs from a temporary file (the
 full run's pickle is 60 MB), rebuilds the same list of figures from them, and each process takes
-the next figure nobody has taken until none is left. The helper's imports take about 4 s on the
-2-core reference machine; this process draws meanwhile, so the helper never delays the run
-(measured there, the full run's 27 figures: 14.3-14.9 s alone, 9.7-10.4 s with the helper). The
-helper's imports alone hold about 0.45 GB (PyTorch 0.28, scikit-learn 0.17), so it holds nothing
-it does not need: the full run's summed RSS peaked at 1.60 GB while the pickle's bytes were kept
-on both sides, at 1.40 GB with the file.
+the next figure nobody has taken until none is left (measured on the 2-core reference machine,
+the full run's 27 figures: 14.3-14.9 s alone, 9.7-10.4 s with a helper started for them).
+
+The helper's imports take 2.5-4 s of one core. `ladder run` on images starts it first thing
+(`helper_started`), so they use the core that is idle while this process imports and loads the
+data, and it draws from the first figure on (measured on a 2-core AMX machine, 2 pairs: the full
+run 1.0-1.7 s faster, its figures 5.1-5.2 s instead of 6.4 s). Meanwhile it holds about 0.42 GB
+(PyTorch and scikit-learn), so it holds nothing it does not need, and the runs come in a file,
+not through a pipe: neither process then keeps the pickle's bytes while it draws.
 
 A figure the helper could not draw is drawn here again, and raises here if it fails here too; if
 the helper dies, this process draws what it left.
@@ -23,6 +26,7 @@ import os
 import pickle
 import queue
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 from typing import Callable
@@ -43,10 +47,16 @@ def _take(counter) -> int:
     return index
 
 
-def _helper(runs_file: str, folder: str, counter, done, jobs_of) -> None:
-    """The helper process: draw figures of the pickled runs until none is left."""
+def _helper(inbox, counter, done) -> None:
+    """The helper process: import what drawing needs, wait for the runs, draw until none is left."""
+    # A Ctrl-C reaches every process of the terminal's group: the run stops its helper itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from .figures import draw_one, figure_jobs  # matplotlib, scikit-learn, PyTorch
 
+    try:
+        runs_file, folder, jobs_of = inbox.recv()
+    except EOFError:  # the run ended before its figures (a failure, Ctrl-C, or its process died)
+        return
     with open(runs_file, "rb") as f:
         jobs = (jobs_of or figure_jobs)(pickle.load(f))
     Path(runs_file).unlink(missing_ok=True)  # read: not left in the temporary folder while it draws
@@ -93,46 +103,91 @@ def _pickled(runs):
 
 
 class Helper:
-    """The helper process, started on the pickled runs and the folder to draw into.
+    """The helper process. It starts by importing what drawing needs (about 2.5 s of one core),
+    then waits for `give` to hand it the pickled runs and the folder to draw into.
 
-    (Started earlier, as a run's tasks were ending, it made the full run slower by the time its
-    imports took from the tasks, and the figures no faster: measured on the reference machine.)
+    Started at the beginning of a run on images (`ladder run` does), its imports use the core that
+    is idle while this process imports and loads the data, and it draws from the first figure on.
+    Started when the figures begin, its imports came out of the figures' time; started as a run's
+    tasks were ending, they came out of the tasks' time and the figures were no faster (measured
+    on the reference machine).
     """
 
-    def __init__(self, runs_file: Path, folder: Path, jobs_of: Callable | None = None):
+    def __init__(self):
         ctx = multiprocessing.get_context("spawn")  # a fork would inherit this process's threads
         self.counter, self.done = ctx.Value("i", 0), ctx.Queue()
+        # A one-way pipe, not a queue: the helper holds only its reading end, so it sees the end
+        # of the file (and quits) when this process closes the other end or dies.
+        inbox, self._outbox = ctx.Pipe(duplex=False)
         self.process = ctx.Process(target=_helper, name="ladder-figures", daemon=True,
-                                   args=(str(runs_file), str(folder), self.counter, self.done, jobs_of))
-        self.process.start()
+                                   args=(inbox, self.counter, self.done))
+        try:
+            self.process.start()
+        finally:
+            inbox.close()
+
+    def give(self, runs_file: Path, folder: Path, jobs_of: Callable | None = None) -> None:
+        """Set the helper drawing the figures of the runs pickled in `runs_file` into `folder`."""
+        self._outbox.send((str(runs_file), str(folder), jobs_of))
 
     def stop(self) -> None:
+        """End the helper, at once if it is still drawing, and free what it shared with this process."""
+        self._outbox.close()
         if self.process.is_alive():
             self.process.terminate()
         self.process.join()
+        if self.done is not None:
+            # Their semaphores are removed as they are freed. A run interrupted while fits run in
+            # threads leaves by os._exit, with no clean-up: they were reported as leaked.
+            self.done.close()
+            self.done.join_thread()
+            self.counter = self.done = None
+
+
+@contextlib.contextmanager
+def helper_started(start: bool):
+    """A Helper started now (None without `start`, or where no process can be had), stopped at
+    the end of the block however the block ends."""
+    try:
+        helper = Helper() if start else None
+    except OSError:  # no process to be had (too many processes or open files)
+        helper = None
+    try:
+        yield helper
+    finally:
+        if helper is not None:
+            helper.stop()
 
 
 def draw_figures(runs, folder: Path, on_drawn: Callable[[int], None] = lambda index: None,
-                 helper: bool = False, jobs_of: Callable | None = None) -> set[int]:
+                 helper: "bool | Helper" = False, jobs_of: Callable | None = None) -> set[int]:
     """Draw every figure of `jobs_of(runs)` (by default `figures.figure_jobs`) into `folder`, each
     once, calling `on_drawn(index)` after each; return the indices the helper process drew.
 
-    With `helper` and at least MIN_FIGURES figures, a helper process draws some of them.
-    `jobs_of` must be importable by name: the helper rebuilds the list with it.
+    With `helper` True and at least MIN_FIGURES figures, a helper process is started and draws
+    some of them; a Helper already started (its imports done) draws beside this process whenever
+    there are two figures or more. `jobs_of` must be importable by name: the helper rebuilds the
+    list with it. A given Helper is stopped here, used or not.
     """
     from .figures import figure_jobs
 
     jobs = (jobs_of or figure_jobs)(runs)
-    if not helper or len(jobs) < MIN_FIGURES:
-        return _draw_here(jobs, folder, on_drawn)
-    with _pickled(runs) as runs_file:
-        if runs_file is None:
+    started = None if isinstance(helper, bool) else helper  # a Helper already started
+    try:
+        if not helper or len(jobs) < (2 if started else MIN_FIGURES):
             return _draw_here(jobs, folder, on_drawn)
-        try:
-            beside = Helper(runs_file, folder, jobs_of)
-        except OSError:  # no process to be had (too many processes or open files)
-            return _draw_here(jobs, folder, on_drawn)
-        return _draw_beside_helper(jobs, folder, on_drawn, beside)
+        with _pickled(runs) as runs_file:
+            if runs_file is None:
+                return _draw_here(jobs, folder, on_drawn)
+            try:
+                beside = started or Helper()
+            except OSError:  # no process to be had (too many processes or open files)
+                return _draw_here(jobs, folder, on_drawn)
+            beside.give(runs_file, folder, jobs_of)
+            return _draw_beside_helper(jobs, folder, on_drawn, beside)
+    finally:
+        if started is not None:
+            started.stop()
 
 
 def _draw_here(jobs: list, folder: Path, on_drawn: Callable[[int], None]) -> set[int]:

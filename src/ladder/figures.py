@@ -159,14 +159,14 @@ def draw_one(job, folder: Path) -> None:
 
 
 def draw_all(runs, folder: Path, on_figure: Callable[[str], None] = lambda title: None,
-             helper: bool = False) -> tuple[dict[str, list[dict]], list[dict]]:
+             helper=False) -> tuple[dict[str, list[dict]], list[dict]]:
     """Draw and save every figure of every run into `folder`; return what was drawn.
 
     Returns (experiment name → its figures, the run-level figures), each figure as
     {"file": "<folder name>/<file>.png", "title": …}. `on_figure(title)` is called after each.
-    With `helper`, a second process draws some of them on another core (ladder.drawing); the
-    calling script must then keep its work under `if __name__ == "__main__":`, as any script
-    that starts processes with multiprocessing's "spawn".
+    With `helper` (True, or a `drawing.Helper` already started), a second process draws some of
+    them on another core (`drawing.draw_figures`); the calling script must then keep its work
+    under `if __name__ == "__main__":`, as any script that starts processes with "spawn".
     """
     from .drawing import draw_figures
 

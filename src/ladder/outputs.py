@@ -37,12 +37,13 @@ def prepare_out_dir(out: str | Path) -> Path:
 
 
 def write_run(out: Path, runs, results: dict, started: float, figures: bool = True,
-              on_figure: Callable[[str], None] = lambda title: None, helper: bool = False) -> Path:
+              on_figure: Callable[[str], None] = lambda title: None, helper=False) -> Path:
     """Write a run's outputs into `out`: figures and weights (with `figures`), report, results.json.
 
     `results` (the results.json document) gets its figure lists, its timings and its total time
     filled in. A disk that fills up, or any other OSError, is a LadderError naming `out`; the
-    previous outputs stay untouched. With `helper`, a second process draws some of the figures.
+    previous outputs stay untouched. With `helper` (True, or a `drawing.Helper` already started), a
+    second process draws some of the figures.
     """
     out = Path(out)
     stage = _staging_folder(out, "new")
@@ -59,7 +60,7 @@ def write_run(out: Path, runs, results: dict, started: float, figures: bool = Tr
 
 
 def _write_into(stage: Path, out: Path, runs, results: dict, started: float, figures: bool,
-                on_figure, helper: bool) -> None:
+                on_figure, helper) -> None:
     """Everything a run writes, into `stage`, then swapped into `out`."""
     if figures:
         _draw(stage, runs, results, on_figure, helper)
@@ -77,7 +78,7 @@ def _write_into(stage: Path, out: Path, runs, results: dict, started: float, fig
     _swap_in(stage, out)
 
 
-def _draw(stage: Path, runs, results: dict, on_figure, helper: bool) -> None:
+def _draw(stage: Path, runs, results: dict, on_figure, helper) -> None:
     from .figures import draw_all
 
     begun = time.perf_counter()

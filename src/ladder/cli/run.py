@@ -53,41 +53,47 @@ def run(
 ):
     """Run experiments, print a table per experiment and check each claim (✓ holds, ✗ fails)."""
     # Over 40 lines only by its option declarations above; the body is the run, step by step.
-    from .. import backends, budget
+    from .. import backends, budget, drawing
     from .. import experiments as exp
-    from ..outputs import prepare_out_dir
-    from ..results import document
-    from ..runner import load_datasets, run_experiments
 
     _check_run_options(seeds, jobs, threads)
     backends.check_backend(backend, address)
     targets = experiments or exp.PROGRESSION
-    cores = budget.idle_cores()
+    cores = budget.idle_cores()  # sampled before the run starts any work of its own
+    two_cores = cores >= 2 and jobs != "1" and backend != "serial"  # for the figures too
     early = _workers_likely(targets, seeds, jobs, backend, cores)
     if early:
         backends.start_workers_early()
-    resolved = _check_device(device)
-    specs = [exp.resolve(name) for name in targets]  # all checked before any run
-    out_dir = prepare_out_dir(out) if out else None
-    seed_list = list(range(seeds))
-    date = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    started = time.perf_counter()
-    datasets = load_datasets(specs)  # a bad dataset parameter fails before any training
-    n_tasks = sum(len(spec.rungs) for spec in specs) * seeds
-    n_jobs, per_job = _plan(specs, datasets, seeds, n_tasks, jobs, backend, cores)
-    if early and backends.runs_in(n_tasks, datasets, n_jobs, per_job, backend) != "workers":
-        backends.stop_worker_server()  # the run's tasks stay in this process after all
-    with bars(console.rich) as progress, budget.budget(per_job):
-        runs = run_experiments(specs, seed_list, device, ProgressListener(progress), datasets, n_jobs, per_job,
-                               backend, address)
-    records = [r.record for r in runs]
-    _print_records(records)
-    results = document(records, seeds=seed_list, device=resolved.type, date=date,
-                       timings={"experiments": time.perf_counter() - started})
-    if out_dir is not None:
-        # A second process draws figures where the run may use another core (ladder.drawing).
-        _write(out_dir, runs, results, started, figures,
-               helper=cores >= 2 and jobs != "1" and backend != "serial")
+    # A run on images runs in this process: the figures' helper process imports on the idle core
+    # while this one imports and loads the data (ladder.drawing).
+    with drawing.helper_started(two_cores and out is not None and figures and not early
+                                and _holds_images(targets)) as helper:
+        from ..outputs import prepare_out_dir
+        from ..results import document
+        from ..runner import load_datasets, run_experiments
+
+        resolved = _check_device(device)
+        specs = [exp.resolve(name) for name in targets]  # all checked before any run
+        out_dir = prepare_out_dir(out) if out else None
+        seed_list = list(range(seeds))
+        date = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        started = time.perf_counter()
+        datasets = load_datasets(specs)  # a bad dataset parameter fails before any training
+        n_tasks = sum(len(spec.rungs) for spec in specs) * seeds
+        n_jobs, per_job = _plan(specs, datasets, seeds, n_tasks, jobs, backend, cores)
+        if early and backends.runs_in(n_tasks, datasets, n_jobs, per_job, backend) != "workers":
+            backends.stop_worker_server()  # the run's tasks stay in this process after all
+        with bars(console.rich) as progress, budget.budget(per_job):
+            runs = run_experiments(specs, seed_list, device, ProgressListener(progress), datasets,
+                                   n_jobs, per_job, backend, address)
+        records = [r.record for r in runs]
+        _print_records(records)
+        results = document(records, seeds=seed_list, device=resolved.type, date=date,
+                           timings={"experiments": time.perf_counter() - started})
+        if out_dir is not None:
+            # Drawn on two cores where the run may use them: with the helper already started, or
+            # with one started now if there are many figures.
+            _write(out_dir, runs, results, started, figures, helper or two_cores)
     failed = sum(not c["holds"] for r in records for c in r["claims"])
     n_claims = sum(len(r["claims"]) for r in records)
     broken = _failures(records)
@@ -97,8 +103,9 @@ def run(
         raise typer.Exit(1)
 
 
-def _write(out_dir: Path, runs, results: dict, started: float, figures: bool, helper: bool) -> None:
-    """The run's outputs into `out_dir`, a progress bar following the figures."""
+def _write(out_dir: Path, runs, results: dict, started: float, figures: bool, helper) -> None:
+    """The run's outputs into `out_dir`, a progress bar following the figures; `helper` as
+    `drawing.draw_figures` takes it."""
     from ..figures import count_figures
     from ..outputs import write_run
 
@@ -154,12 +161,17 @@ def _workers_likely(targets: list[str], seeds: int, jobs: str, backend: str, cor
     """Whether the run is likely to fit its tasks in worker processes, guessed before the
     experiments are read (reading them imports PyTorch): several seeds or jobs asked for, free
     cores, and no images (a run on images runs its jobs as threads). `_plan` decides for sure."""
+    if backend != "local" or cores < 2 or jobs == "1" or (jobs == "auto" and seeds < 2):
+        return False
+    return not _holds_images(targets)
+
+
+def _holds_images(targets: list[str]) -> bool:
+    """Whether any target's dataset is images, read without loading anything."""
     from .. import data
     from .. import experiments as exp
 
-    if backend != "local" or cores < 2 or jobs == "1" or (jobs == "auto" and seeds < 2):
-        return False
-    return not any(data.is_image_dataset(exp.dataset_name(target) or "") for target in targets)
+    return any(data.is_image_dataset(exp.dataset_name(target) or "") for target in targets)
 
 
 def _plan(specs, datasets, seeds: int, n_tasks: int, jobs: str, backend: str, cores: int) -> tuple[int, int]:
