@@ -210,22 +210,6 @@ def test_a_run_on_images_gives_the_same_numbers_and_notes_in_threads_as_in_one(w
     assert any("lbfgs failed to converge" in note for note in notes[0]) and notes[1] == notes[2] == []
 
 
-def test_threads_take_the_cnns_first_then_the_fits_on_the_most_training_points(monkeypatch):
-    from types import SimpleNamespace
-
-    taken = []
-    monkeypatch.setattr(backends, "attempt", lambda task, *args: taken.append(task.rung.name))
-
-    def rung(name, kind):
-        return RungSpec(name=name, model=Component(kind=kind))
-    toys, images = SimpleNamespace(y_train=range(750)), SimpleNamespace(y_train=range(60_000))
-    tasks = [Task(0, rung("toy-mlp", "mlp"), 0), Task(1, rung("logreg", "logistic"), 0),
-             Task(0, rung("toy-cnn", "cnn"), 0), Task(1, rung("cnn", "cnn"), 0),
-             Task(1, rung("mlp", "mlp"), 0)]
-    assert len(list(backends.run_threads(tasks, [toys, images], "cpu", Listener(), jobs=1))) == 5
-    assert taken == ["cnn", "toy-cnn", "logreg", "mlp", "toy-mlp"]  # one thread: taken in turn
-
-
 class Follows(Listener):
     """Every call a listener gets, with the thread it came from."""
 

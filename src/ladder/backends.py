@@ -211,11 +211,9 @@ def holds_images(datasets: list) -> bool:
     return any(dataset.X_train.ndim == 3 for dataset in datasets)
 
 
-def _longest_first(task: Task, datasets: list) -> tuple[bool, int]:
-    """The CNNs first (a CNN's fit takes longer than all the others'), then the fits on the most
-    training points: the toys' short fits come last, and fill the end while a long one finishes."""
+def _longest_first(task: Task) -> bool:
     model = getattr(task.rung, "model", None)
-    return getattr(model, "kind", None) != "cnn", -len(datasets[task.experiment].y_train)
+    return getattr(model, "kind", None) != "cnn"  # a CNN's fit takes longer than all the others'
 
 
 def _release_freed_memory() -> None:
@@ -250,14 +248,13 @@ def run_threads(tasks: list[Task], datasets: list, device: str, listener,
     while one thread trains a CNN the other fits the linear models beside it (measured on a 2-core
     AVX2 machine, the full run's experiments: 121-125 s in one process, 77-87 s in two threads).
     One CPU thread each, because torch's thread count belongs to the process, not to a thread.
-    The CNNs, the longest fits, start first and the toys' short ones come last, so that no core
-    waits at the end for one to finish.
+    The CNNs, the longest fits, start first, so that no core waits at the end for one to finish.
     The listener is called from the threads, as each task starts, ends an epoch and ends.
     The threads are daemons: Ctrl-C ends the run without waiting for a fit under way.
     """
     todo: queue.SimpleQueue = queue.SimpleQueue()
     done: queue.SimpleQueue = queue.SimpleQueue()
-    for task in sorted(tasks, key=lambda task: _longest_first(task, datasets)):
+    for task in sorted(tasks, key=_longest_first):
         todo.put(task)
 
     def work() -> None:
