@@ -104,6 +104,15 @@ def temporary_files(out: Path) -> list[str]:
     return sorted(str(p) for p in Path(out).rglob("*") if p.name.startswith(".") or p.name.endswith(".tmp"))
 
 
+def running(pid: int) -> bool:
+    """Whether process `pid` runs (a zombie, ended but not yet reaped, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def killed(code: str) -> str:
     """Run `code` in a fresh Python that prints a line starting with "@" and then waits; SIGKILL
     it once it has printed that, as the out-of-memory killer would; return the rest of the line."""

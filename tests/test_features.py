@@ -328,8 +328,21 @@ def test_the_chunked_scaler_refits_from_scratch_and_fits_few_rows_at_once(many_r
     np.testing.assert_allclose(scaler.mean_, StandardScaler().fit(many_rows).mean_, rtol=1e-9)
     few = ChunkedStandardScaler(chunk_size=999).fit(many_rows[:999])  # one block: plain fit
     np.testing.assert_array_equal(few.scale_, StandardScaler().fit(many_rows[:999]).scale_)
-    with pytest.raises(ValueError, match="chunk_size must be >= 1"):
-        ChunkedStandardScaler(chunk_size=0).fit(many_rows)
+    for bad in (0, 2.5, "all"):
+        with pytest.raises(ValueError, match="'chunk_size' parameter .* must be an int in the range"):
+            ChunkedStandardScaler(chunk_size=bad).fit(many_rows)
+
+
+def test_a_chunked_fit_that_fails_in_a_later_block_leaves_the_scaler_unfitted(many_rows):
+    from sklearn.exceptions import NotFittedError
+
+    scaler = ChunkedStandardScaler(chunk_size=999)
+    broken = many_rows.copy()
+    broken[9_000, 2] = np.inf  # in the tenth block: the first nine were merged already
+    with pytest.raises(ValueError, match="infinity"):
+        scaler.fit(broken)
+    with pytest.raises(NotFittedError):
+        scaler.transform(many_rows)
 
 
 def test_standardize_leaves_the_callers_float32_rows_as_they_were(many_rows):

@@ -11,8 +11,9 @@ The helper's imports take 2.5-4 s of one core. `ladder run` on images starts it 
 (`helper_started`), so they use the core that is idle while this process imports and loads the
 data, and it draws from the first figure on (measured on a 2-core AMX machine, 2 pairs: the full
 run 1.0-1.7 s faster, its figures 5.1-5.2 s instead of 6.4 s). Meanwhile it holds about 0.42 GB
-(PyTorch and scikit-learn), so it holds nothing it does not need, and the runs come in a file,
-not through a pipe: neither process then keeps the pickle's bytes while it draws.
+(PyTorch and scikit-learn), so it holds nothing it does not need, and the runs come in a file
+(its pipe carries only the file's name): neither process then keeps the pickle's bytes while it
+draws.
 
 A figure the helper could not draw is drawn here again, and raises here if it fails here too; if
 the helper dies, this process draws what it left.
@@ -137,8 +138,10 @@ class Helper:
             self.process.terminate()
         self.process.join()
         if self.done is not None:
-            # Their semaphores are removed as they are freed. A run interrupted while fits run in
-            # threads leaves by os._exit, with no clean-up: they were reported as leaked.
+            # Their semaphores are removed when the last reference to them goes, so this drops
+            # the helper's own (the process object dropped its arguments when it started). A run
+            # interrupted while fits run in threads leaves by os._exit, with no clean-up: they
+            # were reported as leaked.
             self.done.close()
             self.done.join_thread()
             self.counter = self.done = None
@@ -171,9 +174,9 @@ def draw_figures(runs, folder: Path, on_drawn: Callable[[int], None] = lambda in
     """
     from .figures import figure_jobs
 
-    jobs = (jobs_of or figure_jobs)(runs)
     started = None if isinstance(helper, bool) else helper  # a Helper already started
     try:
+        jobs = (jobs_of or figure_jobs)(runs)
         if not helper or len(jobs) < (2 if started else MIN_FIGURES):
             return _draw_here(jobs, folder, on_drawn)
         with _pickled(runs) as runs_file:
@@ -183,7 +186,11 @@ def draw_figures(runs, folder: Path, on_drawn: Callable[[int], None] = lambda in
                 beside = started or Helper()
             except OSError:  # no process to be had (too many processes or open files)
                 return _draw_here(jobs, folder, on_drawn)
-            beside.give(runs_file, folder, jobs_of)
+            try:
+                beside.give(runs_file, folder, jobs_of)
+            except OSError:  # it died meanwhile (the out-of-memory killer, say): its pipe is closed
+                beside.stop()
+                return _draw_here(jobs, folder, on_drawn)
             return _draw_beside_helper(jobs, folder, on_drawn, beside)
     finally:
         if started is not None:

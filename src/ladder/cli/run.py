@@ -56,17 +56,17 @@ def run(
     from .. import backends, budget, drawing
     from .. import experiments as exp
 
-    _check_run_options(seeds, jobs, threads)
+    _check_run_options(seeds, jobs, threads, device)
     backends.check_backend(backend, address)
     targets = experiments or exp.PROGRESSION
     cores = budget.idle_cores()  # sampled before the run starts any work of its own
-    two_cores = cores >= 2 and jobs != "1" and backend != "serial"  # for the figures too
+    second_process = cores >= 2 and jobs != "1" and backend != "serial"  # may draw figures
     early = _workers_likely(targets, seeds, jobs, backend, cores)
     if early:
         backends.start_workers_early()
     # A run on images runs in this process: the figures' helper process imports on the idle core
     # while this one imports and loads the data (ladder.drawing).
-    with drawing.helper_started(two_cores and out is not None and figures and not early
+    with drawing.helper_started(second_process and out is not None and figures and not early
                                 and _holds_images(targets)) as helper:
         from ..outputs import prepare_out_dir
         from ..results import document
@@ -93,7 +93,7 @@ def run(
         if out_dir is not None:
             # Drawn on two cores where the run may use them: with the helper already started, or
             # with one started now if there are many figures.
-            _write(out_dir, runs, results, started, figures, helper or two_cores)
+            _write(out_dir, runs, results, started, figures, helper or second_process)
     failed = sum(not c["holds"] for r in records for c in r["claims"])
     n_claims = sum(len(r["claims"]) for r in records)
     broken = _failures(records)
@@ -127,7 +127,7 @@ def _failures(records: list[dict]) -> list[str]:
     return broken
 
 
-def _check_run_options(seeds: int, jobs: str, threads: int | None) -> None:
+def _check_run_options(seeds: int, jobs: str, threads: int | None, device: str) -> None:
     """The options of `ladder run` that need nothing loaded, checked first."""
     from .. import budget
 
@@ -137,6 +137,8 @@ def _check_run_options(seeds: int, jobs: str, threads: int | None) -> None:
         raise LadderError(f"--jobs {jobs!r}: give a number of parallel jobs >= 1, or auto")
     if threads is not None and threads < 1:
         raise LadderError(f"--threads {threads}: give a number of threads >= 1")
+    if device not in ("auto", "cpu", "cuda", "mps"):
+        raise LadderError(f"--device {device!r}: choose one of auto, cpu, cuda, mps")
     if threads is not None:
         os.environ[budget.ENV_VAR] = str(threads)  # worker processes inherit it
     try:
@@ -149,8 +151,6 @@ def _check_device(device: str):
     """--device checked (PyTorch is imported to ask what is there); returns the torch device."""
     from ..devices import device_available, pick_device
 
-    if device not in ("auto", "cpu", "cuda", "mps"):
-        raise LadderError(f"--device {device!r}: choose one of auto, cpu, cuda, mps")
     resolved = pick_device(device)
     if not device_available(resolved):
         raise LadderError(f"--device {device}: no such device is visible here; use --device auto or cpu")
