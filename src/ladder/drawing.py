@@ -168,9 +168,9 @@ def draw_figures(runs, folder: Path, on_drawn: Callable[[int], None] = lambda in
     once, calling `on_drawn(index)` after each; return the indices the helper process drew.
 
     With `helper` True and at least MIN_FIGURES figures, a helper process is started and draws
-    some of them; a Helper already started (its imports done) draws beside this process whenever
-    there are two figures or more. `jobs_of` must be importable by name: the helper rebuilds the
-    list with it. A given Helper is stopped here, used or not.
+    some of them; a Helper already started (its imports done or under way) draws beside this one
+    whenever there are two figures or more. `jobs_of` must be importable by name: the helper
+    rebuilds the list with it. A given Helper is stopped here, used or not.
     """
     from .figures import figure_jobs
 
