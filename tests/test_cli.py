@@ -306,7 +306,7 @@ def test_an_interrupt_while_writing_leaves_no_temporary_file(invoke, tiny_toml, 
     assert leftovers(out) == []
 
 
-DIGITS = """
+TINY_IMAGES = """
 name = "tiny-digits"
 title = "a tiny ladder on images"
 dataset = { name = "digits" }
@@ -328,7 +328,7 @@ def test_a_run_on_images_with_figures_starts_the_figures_helper_at_once(invoke, 
         return real(start)
     monkeypatch.setattr(drawing, "helper_started", spy)
     monkeypatch.setattr(budget, "idle_cores", lambda *args, **kwargs: 2)  # an idle 2-core machine
-    images = write_toml(DIGITS, "digits.toml")
+    images = write_toml(TINY_IMAGES, "digits.toml")
     assert invoke("run", images, "--out", tmp_path / "drawn").exit_code == 0
     for args in (["--out", tmp_path / "plain", "--no-figures"], ["--jobs", "1", "--out", tmp_path / "one"],
                  ["--backend", "serial", "--out", tmp_path / "serial"], []):
