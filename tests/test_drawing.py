@@ -286,3 +286,58 @@ def test_a_helper_whose_run_was_killed_ends_by_itself():
     while running(pid):
         assert time.monotonic() < deadline, f"the helper {pid} of a killed run is still running"
         time.sleep(0.05)
+
+
+# -- figures drawn from the data alone, drawn early by the helper ---------------------------------
+
+def with_projections(runs):
+    """The t-SNE figure of runs["experiment"], which this process must never draw itself, then two plain ones."""
+    def here_never():
+        assert os.getpid() != runs["parent"], "this process drew a figure left to the helper"
+        return Figure()
+    return [(runs["experiment"], "projections", "t-SNE", here_never), _plain(1), _plain(2)]
+
+
+def with_projections_drawn_here(runs):
+    """The same list, but figure 0 is a plain figure wherever it is drawn."""
+    return [(runs["experiment"], "projections", "t-SNE", Figure), _plain(1), _plain(2)]
+
+
+def test_a_figure_of_the_data_alone_is_drawn_early_by_the_helper_and_only_there(tmp_path):
+    from ladder.data import load
+    from ladder.figures import dataset_figure, render
+    from ladder.plots.projections import PROJECTED
+
+    digits = load("digits")
+    runs = {"parent": os.getpid(), "experiment": "digits-part"}
+    with drawing.helper_started(True) as helper:
+        helper.prepare([("digits-part", "projections", digits.subset(PROJECTED, 0))])
+        by_helper = drawing.draw_figures(runs, tmp_path, helper=helper, jobs_of=with_projections)
+    assert 0 in by_helper
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["digits-part-projections.png", "f1.png", "f2.png"]
+    # The same picture as this process draws from the whole dataset.
+    assert (tmp_path / "digits-part-projections.png").read_bytes() == render(lambda: dataset_figure("projections", digits))
+
+
+def test_a_figure_the_helper_could_not_draw_early_is_drawn_here(tmp_path):
+    runs = {"parent": os.getpid(), "experiment": "broken"}
+    with drawing.helper_started(True) as helper:
+        helper.prepare([("broken", "projections", None)])  # no dataset: it fails in the helper
+        by_helper = drawing.draw_figures(runs, tmp_path, helper=helper, jobs_of=with_projections_drawn_here)
+    assert 0 not in by_helper
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["broken-projections.png", "f1.png", "f2.png"]
+
+
+def test_the_figures_of_the_data_alone_are_the_t_sne_of_each_image_experiment_without_probes():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from ladder.figures import dataset_figures
+    from ladder.plots.projections import PROJECTED
+
+    images = SimpleNamespace(X_train=np.zeros((3000, 8, 8)), subset=lambda n_train, n_test: ("first", n_train, n_test))
+    toys = SimpleNamespace(X_train=np.zeros((3000, 2)))
+    specs = [SimpleNamespace(name="digits", probes=None), SimpleNamespace(name="moved", probes={"shift": 3}),
+             SimpleNamespace(name="circles", probes=None)]
+    assert dataset_figures(specs, [images, images, toys]) == [("digits", "projections", ("first", PROJECTED, 0))]

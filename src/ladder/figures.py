@@ -103,7 +103,7 @@ def _image_figures(run) -> Iterator[FigureJob]:
                lambda: plots.templates_vs_filters(linear, cnn))
     yield ("edge-maps", "Edge maps behind the hand-crafted gradient features",
            lambda: plots.edge_maps(ds.X_test[:5], edge_fn=edge_maps, labels=ds.y_test[:5]))
-    yield "projections", "Digits in two dimensions: PCA and t-SNE", lambda: plots.projections(ds).figure
+    yield "projections", DATASET_FIGURES["projections"], lambda: dataset_figure("projections", ds)
     pca_name, pca_rung = _pca_plane_rung(run)
     yield ("pca-regions", f"A linear classifier in the PCA plane ('{pca_name}')" if pca_rung else
            "A linear classifier in the PCA plane (refit on 2,000 digits)",
@@ -114,6 +114,27 @@ def _image_figures(run) -> Iterator[FigureJob]:
                    lambda model=model, name=name: plots.misclassified(model, ds, predicted=run.predictions[name]))
     yield ("confusion", "Confusion matrices",
            lambda: plots.confusion(finished(run), ds, predictions=run.predictions))
+
+
+#: The figures drawn from an experiment's dataset alone, by slug, with their titles: the figures'
+#: helper may draw them while the models train (ladder.drawing).
+DATASET_FIGURES = {"projections": "Digits in two dimensions: PCA and t-SNE"}
+
+
+def dataset_figure(slug: str, ds):
+    """The figure `slug` of DATASET_FIGURES, drawn from the dataset `ds`."""
+    if slug == "projections":
+        return plots.projections(ds).figure  # the first PROJECTED training digits
+    raise ValueError(f"no figure is drawn from a dataset alone under the name {slug!r}")
+
+
+def dataset_figures(specs, datasets) -> list[tuple[str, str, object]]:
+    """(experiment name, slug, the part of its dataset it needs) for each figure of the run that
+    is drawn from the dataset alone: the t-SNE of each image experiment without probes."""
+    from .plots.projections import PROJECTED
+
+    return [(spec.name, "projections", ds.subset(PROJECTED, 0)) for spec, ds in zip(specs, datasets)
+            if spec.probes is None and ds.X_train.ndim == 3]
 
 
 def _pca_plane_rung(run):
@@ -147,15 +168,22 @@ def file_name(job) -> str:
     return f"{experiment}-{slug}.png" if experiment else f"{slug}.png"
 
 
-def draw_one(job, folder: Path) -> None:
-    """Draw one figure of `figure_jobs` and save it into `folder`."""
-    from .outputs import save_figure
+def render(draw: Callable) -> bytes:
+    """The PNG of the figure that `draw()` makes."""
+    from .outputs import figure_png
 
     with warnings.catch_warnings():
         # A figure's helper model (the PCA-plane classifier) may stop at max_iter: the picture stands.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        figure = job[3]()
-    save_figure(figure, folder / file_name(job))
+        figure = draw()
+    return figure_png(figure)
+
+
+def draw_one(job, folder: Path) -> None:
+    """Draw one figure of `figure_jobs` and save it into `folder`."""
+    from .atomic import write_atomic
+
+    write_atomic(folder / file_name(job), render(job[3]))
 
 
 def draw_all(runs, folder: Path, on_figure: Callable[[str], None] = lambda title: None,

@@ -121,11 +121,16 @@ def _swap_in(stage: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def save_figure(figure, path: Path, dpi: int = 110) -> None:
-    """A matplotlib Figure as a PNG, written atomically."""
+def figure_png(figure, dpi: int = 110) -> bytes:
+    """A matplotlib Figure as the bytes of a PNG."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi)  # layouts are constrained: no second "tight" pass
-    write_atomic(path, buffer.getvalue())
+    return buffer.getvalue()
+
+
+def save_figure(figure, path: Path, dpi: int = 110) -> None:
+    """A matplotlib Figure as a PNG, written atomically."""
+    write_atomic(path, figure_png(figure, dpi))
 
 
 def save_torch_models(runs, folder: Path) -> list[Path]:

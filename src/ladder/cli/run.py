@@ -79,6 +79,10 @@ def run(
         date = datetime.now(timezone.utc).isoformat(timespec="seconds")
         started = time.perf_counter()
         datasets = load_datasets(specs)  # a bad dataset parameter fails before any training
+        if helper is not None:  # the figures drawn from the data alone (the t-SNE), drawn now
+            from ..figures import dataset_figures
+
+            helper.prepare(dataset_figures(specs, datasets))
         n_tasks = sum(len(spec.rungs) for spec in specs) * seeds
         n_jobs, per_job = _plan(specs, datasets, seeds, n_tasks, jobs, backend, cores)
         if early and backends.runs_in(n_tasks, datasets, n_jobs, per_job, backend) != "workers":

@@ -34,6 +34,10 @@ class PCARegions:
     explained_variance: float
 
 
+#: How many training digits the projections show: the first ones (the split is shuffled).
+PROJECTED = 2000
+
+
 def _train_subset(ds, n):
     """The first n training images as float rows: the training split is already shuffled."""
     return rows(ds.X_train[:n]).astype(np.float64), np.asarray(ds.y_train[:n])
@@ -59,7 +63,7 @@ def _class_legend(fig, ax, y):
                handletextpad=0.1, columnspacing=0.9, frameon=False)
 
 
-def tsne_embedding(ds, n: int = 2000, seed: int = 0, tsne_iter: int = 500) -> np.ndarray:
+def tsne_embedding(ds, n: int = PROJECTED, seed: int = 0, tsne_iter: int = 500) -> np.ndarray:
     """t-SNE coordinates (n, 2) of the first `n` training digits: the slow part of `projections`.
 
     `tsne_iter` optimisation steps, the first 250 of them spent pulling clusters apart, 500 being
@@ -73,7 +77,7 @@ def tsne_embedding(ds, n: int = 2000, seed: int = 0, tsne_iter: int = 500) -> np
                 max_iter=max(250, tsne_iter), angle=0.8, random_state=seed).fit_transform(X50)
 
 
-def projections(ds, n: int = 2000, seed: int = 0, tsne: bool = True, tsne_iter: int = 500,
+def projections(ds, n: int = PROJECTED, seed: int = 0, tsne: bool = True, tsne_iter: int = 500,
                 embedding: np.ndarray | None = None) -> Projection:
     """PCA (and, with `tsne`, t-SNE) projections of the first `n` training digits coloured by
     class; the PCA panel's title gives the variance its two components explain.
