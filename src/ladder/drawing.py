@@ -16,11 +16,12 @@ run 1.0-1.7 s faster, its figures 5.1-5.2 s instead of 6.4 s). Meanwhile it hold
 draws.
 
 A figure drawn from the data alone (the t-SNE of the digits: 2.7 s of the full run's 9.5 s of
-drawing) is asked of a helper started early as soon as the data is loaded (`Helper.prepare`): it
-draws it while the models train, at the lowest priority (nice 19), so that it takes mostly a core
-the tasks leave idle, and this process leaves that figure to it (measured, 2 pairs each: the
-full run's figures 5.0-5.1 s -> 3.4-3.5 s, its experiments 0.7-1.3 s slower, the run 0.4-0.8 s
-faster by its own clock; `ladder run mnist` 0.4-1.4 s faster; the same PNG bytes).
+drawing) is asked of a helper started early as soon as the data is loaded (`Helper.prepare`): it draws
+it while the models train, in the moments the tasks' two threads leave a core idle (waiting on
+each other's GIL, a fit ending) or beside them, and this process leaves that figure to it
+(measured at nice 19, 2 pairs each: the full run's figures 5.0-5.1 s -> 3.4-3.5 s, its
+experiments 0.7-1.3 s slower, the run 0.4-0.8 s faster by its own clock; `ladder run mnist`
+0.4-1.4 s faster, and the same at nice 0; the same PNG bytes).
 
 A figure the helper could not draw is drawn here again, and raises here if it fails here too; if
 the helper dies, this process draws what it left.
@@ -30,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import os
 import pickle
 import queue
 import shutil
@@ -71,8 +71,9 @@ def _helper(inbox, counter, done) -> None:
             return
         if message[0] != "prepare":
             break
-        # While the models train, only a core that nobody uses: the tasks' threads come first.
-        os.nice(19)
+        # At the same priority as the tasks: at nice 19 it was no faster (ladder run mnist 15.6,
+        # 15.1 s against 15.6, 15.6 s), and a machine that got busy meanwhile could starve it
+        # while the run waited for this figure.
         with budget.threads(1):
             for experiment, slug, data in message[1]:
                 try:
