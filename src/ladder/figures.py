@@ -103,7 +103,7 @@ def _image_figures(run) -> Iterator[FigureJob]:
                lambda: plots.templates_vs_filters(linear, cnn))
     yield ("edge-maps", "Edge maps behind the hand-crafted gradient features",
            lambda: plots.edge_maps(ds.X_test[:5], edge_fn=edge_maps, labels=ds.y_test[:5]))
-    yield "projections", DATASET_FIGURES["projections"], lambda: dataset_figure("projections", ds)
+    yield "projections", DATASET_FIGURES["projections"][0], lambda: dataset_figure("projections", ds)
     pca_name, pca_rung = _pca_plane_rung(run)
     yield ("pca-regions", f"A linear classifier in the PCA plane ('{pca_name}')" if pca_rung else
            "A linear classifier in the PCA plane (refit on 2,000 digits)",
@@ -116,16 +116,16 @@ def _image_figures(run) -> Iterator[FigureJob]:
            lambda: plots.confusion(finished(run), ds, predictions=run.predictions))
 
 
-#: The figures drawn from an experiment's dataset alone, by slug, with their titles: the figures'
-#: helper may draw them while the models train (ladder.drawing).
-DATASET_FIGURES = {"projections": "Digits in two dimensions: PCA and t-SNE"}
+#: The figures drawn from an experiment's dataset alone, by slug: (title, draw(dataset)). The
+#: figures' helper may draw them while the models train (ladder.drawing).
+DATASET_FIGURES = {
+    "projections": ("Digits in two dimensions: PCA and t-SNE", lambda ds: plots.projections(ds).figure),
+}
 
 
 def dataset_figure(slug: str, ds):
     """The figure `slug` of DATASET_FIGURES, drawn from the dataset `ds`."""
-    if slug == "projections":
-        return plots.projections(ds).figure  # the first PROJECTED training digits
-    raise ValueError(f"no figure is drawn from a dataset alone under the name {slug!r}")
+    return DATASET_FIGURES[slug][1](ds)
 
 
 def dataset_figures(specs, datasets) -> list[tuple[str, str, object]]:

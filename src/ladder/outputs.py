@@ -128,10 +128,6 @@ def figure_png(figure, dpi: int = 110) -> bytes:
     return buffer.getvalue()
 
 
-def save_figure(figure, path: Path, dpi: int = 110) -> None:
-    """A matplotlib Figure as a PNG, written atomically."""
-    write_atomic(path, figure_png(figure, dpi))
-
 
 def save_torch_models(runs, folder: Path) -> list[Path]:
     """Each PyTorch rung's trained weights (first seed) as safetensors, never as a pickle.
