@@ -120,6 +120,16 @@ def test_part_5_scores_the_part_4_models_instead_of_training_them_again(mnist_pa
     assert "same_as" not in rung(shift, "cnn+aug") and rung(shift, "cnn+aug")["augmented"]["shift"] == 3
 
 
+def test_part_5_trains_its_cnn_on_moved_digits_exactly_as_part_4_trains_its_cnn():
+    from ladder import experiments
+
+    (cnn,) = [r for r in experiments.resolve("mnist").rungs if r.name == "cnn"]
+    (moved,) = [r for r in experiments.resolve("mnist-shift").rungs if r.name == "cnn+aug"]
+    assert moved.model == cnn.model and cnn.train.augment is None
+    assert moved.train.augment.shift == 3 and moved.train.augment.rotate == 20
+    assert moved.train.model_copy(update={"augment": None}) == cnn.train
+
+
 @pytest.mark.slow
 def test_part_5_measures_every_shift_and_rotation_on_2000_test_digits(mnist_parts):
     (_, shift), stdout = mnist_parts
