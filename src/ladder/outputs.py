@@ -128,7 +128,6 @@ def figure_png(figure, dpi: int = 110) -> bytes:
     return buffer.getvalue()
 
 
-
 def save_torch_models(runs, folder: Path) -> list[Path]:
     """Each PyTorch rung's trained weights (first seed) as safetensors, never as a pickle.
 
