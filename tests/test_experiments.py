@@ -168,6 +168,43 @@ def test_without_mnist_the_image_part_falls_back_to_digits_and_says_so(tmp_path)
     assert accuracy(experiment, "cnn") > 0.5  # trained, though MNIST's 4 epochs are few steps on 1,347 digits
 
 
+def test_claims_written_for_mnist_are_not_checked_on_the_stand_in(tmp_path):
+    """Offline with no MNIST, parts 4 and 5 run on the 8×8 digits: a claim about MNIST is neither
+    true nor false there, so none is marked ✓ or ✗ and the closing line says why."""
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    out = tmp_path / "out"
+    env = {"LADDER_DATA_DIR": str(empty), "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           "LADDER_MNIST_MIRRORS": "http://127.0.0.1:9/"}  # nothing listens on port 9: offline
+    done = ladder("run", "mnist", "mnist-shift", "circles", "--no-figures", "--out", out, env=env)
+    assert done.returncode == 0, done.stderr
+    experiments = {e["name"]: e for e in read_results(out)["experiments"]}
+    stand_in = experiments["mnist"]["claims"] + experiments["mnist-shift"]["claims"]
+    assert all(c["holds"] is None and c["reason"].startswith("not checked: mnist was not available")
+               for c in stand_in)
+    assert all(c["holds"] is True for c in experiments["circles"]["claims"])  # checked as ever
+    n_circles = len(experiments["circles"]["claims"])
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.startswith(f"{n_circles}/{n_circles} claims checked hold; {len(stand_in)} not checked: "
+                           "mnist was not available; ran on digits in its place")
+    assert "✗" not in done.stdout
+    assert done.stdout.count("Using scikit-learn's 8×8 digits instead of MNIST") == 1  # one note, two parts
+    assert "the first 2,000 test images" not in done.stdout  # the stand-in has only 450
+    assert "every test image" in done.stdout
+
+
+def test_inspect_builds_the_mnist_cnn_without_mnist(tmp_path):
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    env = {"LADDER_DATA_DIR": str(empty), "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           "LADDER_MNIST_MIRRORS": "http://127.0.0.1:9/"}
+    done = ladder("inspect", "mnist:cnn", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "206,922" in done.stdout and "16×28×28" in done.stdout
+    hog = ladder("inspect", "mnist:logreg+hog", env=env)
+    assert hog.returncode == 0 and "3,250" in hog.stdout  # (324 HOG features + 1)·10
+
+
 # -- the glass-box lessons ------------------------------------------------------------------------
 LESSONS = ["line", "break-the-loop", "pass-fail", "linear-data", "circles-small", "blobs5", "noisy-circles",
            "mnist-softmax"]

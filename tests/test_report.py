@@ -215,6 +215,20 @@ def test_stand_in_dataset_and_scoring_on_training_points_are_noted(run_dir):
     assert "stood in for" not in render(results, out)
 
 
+def test_claims_not_checked_on_a_stand_in_are_neither_held_nor_failed(run_dir):
+    out, results = run_dir
+    reason = "not checked: mnist was not available; ran on digits in its place"
+    for claim in results["experiments"][0]["claims"]:
+        claim.update(holds=None, reason=reason)
+    html = render(results, out)
+    section = html[html.index('id="exp-circles"'):html.index('id="exp-sine"')]
+    assert section.count('<li class="claim unchecked">') == 3
+    assert "✗" not in section and "✓" not in section.split("<h3>Claims")[1]
+    assert "3 not checked" in section and reason in section
+    assert ("1/1 claims checked hold; 3 not checked: mnist was not available; ran on digits in its place"
+            in html)
+
+
 def test_results_without_optional_fields_still_render(run_dir):
     out, results = run_dir
     for key in ("date", "total_seconds", "figures"):

@@ -137,7 +137,6 @@ def _rung_module(experiment: str, rung_name: str):
     from . import experiments
     from .errors import LadderError
     from .models import MODULES
-    from .runner import load_dataset
 
     spec = experiments.resolve(experiment)
     rung = next((r for r in spec.rungs if r.name == rung_name), None)
@@ -148,12 +147,30 @@ def _rung_module(experiment: str, rung_name: str):
     params = {k: v for k, v in (rung.model.model_extra or {}).items() if k in ("hidden", "activation")}
     if kind == "linear":
         params = {}
-    dataset = load_dataset(spec)
+    dataset = _declared_sample(spec)
     in_shape = _inputs_after_features(rung, dataset)
     n_classes = dataset.n_classes or 1
     n_out = 1 if n_classes <= 2 else n_classes
     module = MODULES[kind](in_shape, n_out, **params)
     return module, in_shape, f"{spec.name}:{rung.name} ({rung.model.kind}, {spec.backend(rung)}) on {dataset.name}"
+
+
+def _declared_sample(spec):
+    """The experiment's dataset, or, where its function declares one sample's shape and its
+    classes (MNIST), 200 random samples of that shape: the network needs the shapes, not the
+    data, which may have to be downloaded (and a stand-in would give the wrong shapes)."""
+    import numpy as np
+
+    from .data import DATASETS, Dataset
+    from .runner import load_dataset
+
+    make = DATASETS[spec.dataset.name]
+    if make.shape is None:
+        return load_dataset(spec)
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, (200, *make.shape), dtype=np.uint8)
+    y = np.arange(200) % make.classes
+    return Dataset(spec.dataset.name, make.task, X, X, y, y)
 
 
 def _inputs_after_features(rung, dataset) -> tuple[int, ...]:

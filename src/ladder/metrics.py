@@ -74,6 +74,15 @@ def probe_columns(experiment: dict) -> list[tuple[str, str]]:
                    for r in probes.get("rotate", [])]
 
 
+def probed_on(experiment: dict) -> str:
+    """Which test images the probes scored: "the first 2,000 test images", or "every test image"
+    when the limit is at least the test split (the 8×8 stand-in for MNIST has 450)."""
+    probes, n_test = experiment.get("probes") or {}, experiment.get("dataset", {}).get("n_test")
+    if probes.get("n_test") and (n_test is None or probes["n_test"] < n_test):
+        return f"the first {probes['n_test']:,} test images"
+    return "every test image"
+
+
 def columns(task: str) -> list[Metric]:
     """The metrics shown as columns of a results table for `task`: training scores, then test scores."""
     return sorted((m for m in METRICS.values() if m.column and task in m.tasks),

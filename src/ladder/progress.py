@@ -22,10 +22,12 @@ class ProgressListener:
         self.progress = progress
         self.overall = progress.add_task("rungs × seeds", total=0)
         self.epochs: dict[int, object] = {}  # thread → the bar of the rung it is fitting
+        self.notes: set[str] = set()  # the dataset notes already printed
 
     def experiment_started(self, spec, dataset, n_tasks):
         self.progress.update(self.overall, total=self.progress.tasks[0].total + n_tasks)
-        if dataset.note:
+        if dataset.note and dataset.note not in self.notes:  # experiments may share a dataset
+            self.notes.add(dataset.note)
             self.progress.console.print(f"[yellow]note:[/] {dataset.note}", highlight=False)
 
     def rung_started(self, rung, seed, epochs):

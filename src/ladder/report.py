@@ -19,7 +19,8 @@ import jinja2
 
 from .atomic import write_atomic
 from .errors import LadderError
-from .metrics import METRICS, columns, probe_columns
+from .metrics import METRICS, columns, probe_columns, probed_on
+from .records import claims_line, tally
 from .results import read_results
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -52,8 +53,8 @@ def render(results: dict, figures: Path | FigureLoader) -> str:
     """
     load = figures if callable(figures) else _folder_loader(Path(figures))
     experiments = [_experiment(e, load) for e in results.get("experiments", [])]
-    n_claims = sum(len(e["claims"]) for e in experiments)
-    n_hold = sum(e["n_hold"] for e in experiments)
+    every_claim = [c for e in results.get("experiments", []) for c in e.get("claims", [])]
+    n_hold, n_fail, n_unchecked = tally(every_claim)
     page = {
         "version": results.get("ladder_version", "?"),
         "device": results.get("device", "?"),
@@ -62,8 +63,8 @@ def render(results: dict, figures: Path | FigureLoader) -> str:
         "date": results.get("date"),
         "date_text": _date(results.get("date")),
         "total_time": _duration(results.get("total_seconds")),
-        "n_claims": n_claims,
-        "n_hold": n_hold,
+        "n_fail": n_fail, "n_unchecked": n_unchecked,
+        "summary": claims_line(results.get("experiments", [])),
         "experiments": experiments,
         "figures": [_figure(f, load) for f in results.get("figures") or []],
     }
@@ -113,10 +114,11 @@ def _experiment(experiment: dict, load: FigureLoader) -> dict:
     if any("final_loss" in r.get("metrics", {}) for r in rungs):
         shown.append(("final_loss", METRICS["final_loss"].label))
     claims = [_claim(c) for c in experiment.get("claims", [])]
+    n_hold, n_fail, n_unchecked = tally(experiment.get("claims", []))
     notes = [f"{r['name']}: {note}" for r in rungs for note in r.get("notes", [])]
     probes = experiment.get("probes")
     if probes:
-        on = f"the first {probes['n_test']:,} test images" if probes.get("n_test") else "every test image"
+        on = probed_on(experiment)
         notes.insert(0, f"Moved digits: →N px is shifted N pixels to the right, ↻N° turned N degrees; "
                         f"scored on {on}.")
     notes += [f"{r['name']} {r['status']}{f' at epoch {e}' if (e := r.get('epoch')) else ''} "
@@ -133,7 +135,7 @@ def _experiment(experiment: dict, load: FigureLoader) -> dict:
         "notes": notes,
         "layers": [{"name": r["name"], "rows": r["layers"], "total": r["layers"][-1]["params"]}
                    for r in rungs if r.get("layers")],
-        "n_hold": sum(c["holds"] for c in claims),
+        "n_hold": n_hold, "n_checked": n_hold + n_fail, "n_unchecked": n_unchecked,
         "figures": [_figure(f, load) for f in experiment.get("figures") or []],
     }
 
@@ -214,7 +216,7 @@ def _claim(claim: dict) -> dict:
 
     value = claim.get("value")
     sides = claim_sides(claim) if claim.get("reason") or "right" in claim else None
-    return {"text": claim.get("text", ""), "check": claim.get("check", ""), "holds": bool(claim.get("holds")),
+    return {"text": claim.get("text", ""), "check": claim.get("check", ""), "holds": claim.get("holds"),
             "value": "diverged" if value is None else _plain(value), "sides": sides}
 
 

@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .claims import parse
-from .metrics import columns, probe_columns
+from .metrics import columns, probe_columns, probed_on
 
 
 def _fmt(summary: dict | None, digits: int = 3) -> str:
@@ -64,7 +64,7 @@ def _cells(rung: dict, keys: list[str]) -> list:
 def _probe_table(experiment: dict) -> Table:
     """Test accuracy on moved digits: →N px shifted N pixels right, ↻N° turned N degrees."""
     probes = experiment["probes"]
-    on = f"the first {probes['n_test']:,} test images" if probes.get("n_test") else "every test image"
+    on = probed_on(experiment)
     title = Text("Moved digits: test accuracy", style="bold")
     title.append(f"  (→N px: shifted N pixels right, ↻N°: turned N degrees; {on})", style="dim")
     table = Table(title=title, title_justify="left")
@@ -77,8 +77,13 @@ def _probe_table(experiment: dict) -> Table:
     return table
 
 
+# ✓ holds, ✗ fails, – not checked (the data stood in for the data the claim was written for).
+_MARKS = {True: ("✓", "green"), False: ("✗", "red"), None: ("–", "yellow")}
+
+
 def claims_summary(experiment: dict) -> Group:
-    """Each rung's notes (warnings while fitting) and divergence, then each claim with ✓ or ✗.
+    """Each rung's notes (warnings while fitting) and divergence, then each claim with ✓, ✗ or –
+    (not checked).
 
     A claim shows both sides and its margin ("0.488 ≥ 0.472, margin +0.016"), so a reader sees how
     close it came; a claim on a rung that diverged says so instead.
@@ -95,7 +100,7 @@ def claims_summary(experiment: dict) -> Group:
             lines.append(Text(f" {rung['name']} failed (seed {rung['seed']}): {rung['reason']}", style="red"))
     for claim in experiment["claims"]:
         line = Text(" ")
-        line.append("✓" if claim["holds"] else "✗", style="green" if claim["holds"] else "red")
+        line.append(*_MARKS[claim["holds"]])
         line.append(f" {claim['text']}  ")
         line.append(f"({claim['check']}: {claim_sides(claim)})", style="dim")
         lines.append(line)

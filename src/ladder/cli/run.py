@@ -98,11 +98,11 @@ def run(
             # Drawn on two cores where the run may use them: with the helper already started, or
             # with one started now if there are many figures.
             _write(out_dir, runs, results, started, figures, helper or second_process)
-    failed = sum(not c["holds"] for r in records for c in r["claims"])
-    n_claims = sum(len(r["claims"]) for r in records)
+    from ..records import claims_line
+
     broken = _failures(records)
-    console.print(f"{n_claims - failed}/{n_claims} claims hold · {time.perf_counter() - started:.1f} s "
-                  f"on {resolved.type}")
+    console.print(f"{claims_line(records)} · {time.perf_counter() - started:.1f} s on {resolved.type}")
+    failed = sum(c["holds"] is False for r in records for c in r["claims"])
     if strict and (failed or broken):
         raise typer.Exit(1)
 

@@ -57,10 +57,12 @@ class Dataset:
         return info
 
 
-def task(kind: str):
-    """Mark a dataset function with the task it poses, so a spec can be checked without loading data."""
+def task(kind: str, shape: tuple[int, ...] | None = None, classes: int | None = None):
+    """Mark a dataset function with the task it poses, so a spec can be checked without loading
+    data, and, for data that is costly to have (downloaded images), the shape of one sample and
+    the number of classes, so `ladder inspect` can build a model without the data."""
     def mark(fn):
-        fn.task = kind
+        fn.task, fn.shape, fn.classes = kind, shape, classes
         return fn
     return mark
 

@@ -44,7 +44,7 @@ def load_mnist(data_dir: str | os.PathLike | None = None, download: bool = True
     return X_train, y_train.astype(np.int64), X_test, y_test.astype(np.int64)
 
 
-@task("classification")
+@task("classification", shape=(28, 28), classes=10)
 def mnist(data_dir: str | None = None, download: bool = True, fallback: bool = True,
           seed: int = 0) -> Dataset:
     """MNIST: 70,000 handwritten digits, 28×28 pixels, the canonical 60,000/10,000 split.
