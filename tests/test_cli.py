@@ -791,3 +791,40 @@ def test_a_run_started_early_gives_the_numbers_of_a_serial_run(tmp_path):
         runs[jobs] = json.loads((tmp_path / jobs / "results.json").read_text(encoding="utf-8"))
     metrics = {jobs: [r["metrics"] for r in doc["experiments"][0]["rungs"]] for jobs, doc in runs.items()}
     assert metrics["2"] == metrics["1"] and len(metrics["1"]) == 4
+
+
+IMPOSSIBLE_MODELS = [
+    ('kind = "mlp", hidden = [-3]', "model.hidden[0]", "(got -3)"),
+    ('kind = "mlp", hidden = [0]', "model.hidden[0]", "(got 0)"),
+    ('kind = "mlp", hidden = [8, 0]', "model.hidden[1]", "(got 0)"),
+    ('kind = "stacked_linear", hidden = [-1]', "model.hidden[0]", "greater than or equal to 1"),
+    ('kind = "mlp", backend = "sklearn", hidden = [0]', "model.hidden[0]", "greater than or equal to 1"),
+    ('kind = "logistic", backend = "sklearn", C = -1.0', "model.C", "greater than 0"),
+    ('kind = "logistic", backend = "sklearn", max_iter = 0', "model.max_iter", "greater than or equal to 1"),
+]
+
+
+@pytest.mark.parametrize("model, key, says", IMPOSSIBLE_MODELS, ids=[m[0] for m in IMPOSSIBLE_MODELS])
+def test_an_impossible_model_parameter_is_caught_when_the_file_is_read(invoke, write_toml, tmp_path,
+                                                                       model, key, says):
+    """`hidden = [-3]` used to train and fail inside PyTorch (exit 0), `hidden = [0]` to train a
+    one-parameter "MLP" in silence: both are mistakes in the file, named before anything trains."""
+    path = write_toml(f"""
+        name = "mine"
+        dataset = {{ name = "circles", n = 100 }}
+        [[rungs]]
+        name = "net"
+        model = {{ {model} }}
+    """, "mine.toml")
+    for args in (["run", path, "--out", tmp_path / "out"], ["inspect", f"{path}:net"]):
+        result = invoke(*args)
+        assert result.exit_code == 2, (args, result.output, result.exception)
+        assert_one_clear_line(result.stderr, ["mine.toml", f"rungs[0] (net).{key}", says])
+        assert result.stdout == ""  # nothing trained, nothing drawn
+    assert not (tmp_path / "out").exists()
+
+
+def test_inspect_refuses_an_impossible_width_given_on_the_command_line(invoke):
+    result = invoke("inspect", "mlp", "--param", "hidden=[-3]")
+    assert result.exit_code == 2
+    assert_one_clear_line(result.stderr, ["hidden = [-3]", "at least 1 unit"])

@@ -34,6 +34,12 @@ def seeded(seed: int) -> Iterator[None]:
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "identity": nn.Identity}
 
 
+def _check_widths(hidden) -> None:
+    if any(not isinstance(w, int) or w < 1 for w in hidden):
+        raise ValueError(f"hidden = {list(hidden)}: every hidden layer needs at least 1 unit, "
+                         f"e.g. hidden = [64]")
+
+
 def _check_activation(name: str) -> type[nn.Module]:
     if name not in ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; choose one of: {', '.join(ACTIVATIONS)}")
@@ -59,6 +65,7 @@ class StackedLinear(nn.Module):
 
     def __init__(self, in_shape: tuple[int, ...], n_outputs: int = 1, hidden: tuple[int, ...] = (500,)):
         super().__init__()
+        _check_widths(hidden)
         widths = [math.prod(in_shape), *hidden, n_outputs]
         self.layers = nn.Sequential(*(nn.Linear(a, b) for a, b in zip(widths, widths[1:])))
 
@@ -73,6 +80,7 @@ class MLP(nn.Module):
                  activation: str = "relu"):
         super().__init__()
         act = _check_activation(activation)
+        _check_widths(hidden)
         widths = [math.prod(in_shape), *hidden]
         layers: list[nn.Module] = []
         for a, b in zip(widths, widths[1:]):

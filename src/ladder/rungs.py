@@ -6,12 +6,18 @@ checking an experiment file, or listing what is built in, needs neither.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from .features import FEATURES
 
 
 Activation = Literal["relu", "tanh", "sigmoid", "identity"]
+# The constraints an experiment file is checked against when it is read, before anything trains.
+Widths = list[Annotated[int, Field(ge=1)]]  # hidden units per layer ([]: no hidden layer)
+Positive = Annotated[float, Field(gt=0)]
+Steps = Annotated[int, Field(ge=1)]
 
 
 def _torch(module):
@@ -40,14 +46,14 @@ def _manual_linear(task, seed, device, train):
                                     zero_grad=train.get("zero_grad", True), random_state=seed)
 
 
-def _sk_logistic(task, seed, device, train, C: float = 1.0, max_iter: int = 1000):
+def _sk_logistic(task, seed, device, train, C: Positive = 1.0, max_iter: Steps = 1000):
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(C=C, max_iter=max_iter)
 
 
-def _sk_mlp(task, seed, device, train, hidden: list[int] = (100,), activation: Activation = "relu",
-            max_iter: int = 2000):
+def _sk_mlp(task, seed, device, train, hidden: Widths = (100,), activation: Activation = "relu",
+            max_iter: Steps = 2000):
     from sklearn.neural_network import MLPClassifier, MLPRegressor
 
     cls = MLPClassifier if task == "classification" else MLPRegressor
@@ -59,11 +65,11 @@ def _torch_linear(task, seed, device, train):
     return _torch("linear")(task, seed, device, train)
 
 
-def _torch_mlp(task, seed, device, train, hidden: list[int] = (64,), activation: Activation = "relu"):
+def _torch_mlp(task, seed, device, train, hidden: Widths = (64,), activation: Activation = "relu"):
     return _torch("mlp")(task, seed, device, train, hidden=tuple(hidden), activation=activation)
 
 
-def _torch_stacked(task, seed, device, train, hidden: list[int] = (500,)):
+def _torch_stacked(task, seed, device, train, hidden: Widths = (500,)):
     return _torch("stacked_linear")(task, seed, device, train, hidden=tuple(hidden))
 
 

@@ -32,7 +32,7 @@ def _check_params(factory, params: dict, where: str, skip: int = 0) -> None:
     signature = inspect.signature(factory)
     names = [p for p in list(signature.parameters)[skip:] if signature.parameters[p].kind
              is inspect.Parameter.POSITIONAL_OR_KEYWORD]
-    hints = typing.get_type_hints(factory)
+    hints = typing.get_type_hints(factory, include_extras=True)  # keep the ranges of Annotated
     for key in params:
         if key not in names:
             valid = ", ".join(names) if names else "none"
@@ -43,7 +43,8 @@ def _check_params(factory, params: dict, where: str, skip: int = 0) -> None:
         Params(**params)
     except ValidationError as exc:
         loc, _, message = first_error(exc)
-        raise LadderError(f"{where}.{'.'.join(str(k) for k in loc)}: {message}") from None
+        key = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in loc)
+        raise LadderError(f"{where}{key}: {message} (got {exc.errors()[0]['input']!r})") from None
 
 
 def _choice(value: str, choices, where: str, what: str) -> None:
