@@ -168,3 +168,17 @@ def test_a_learning_rate_of_10_on_spirals_shows_divergence(page):
     by(page, "play").click()
     page.wait_for_function("document.querySelector('[data-testid=status]').textContent.includes('Diverged')")
     assert "lower learning rate" in by(page, "status").text_content()
+
+
+@pytest.mark.parametrize("width, height", [(1280, 800), (1400, 900), (1920, 1080)])
+def test_compare_leaves_the_heat_map_where_it_was_and_in_view(page, width, height):
+    """On a laptop's or a desktop's screen the heat map is in view from the start, and the
+    comparison's table appears below it without moving it (at 1,400 px it used to push the heat map
+    to a row of its own, below the fold; at 1,280 px it started there)."""
+    page.set_viewport_size({"width": width, "height": height})
+    before = by(page, "boundary").bounding_box()
+    assert before["y"] >= 0 and before["y"] + before["height"] <= height, before
+    page.locator("#compare").click()
+    page.wait_for_function("document.querySelector('#comparison table') !== null")
+    assert by(page, "boundary").bounding_box() == before
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing sideways either
