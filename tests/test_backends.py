@@ -26,9 +26,11 @@ dataset = { name = "circles", n = 200, noise = 0.1, seed = 0, test_size = 0.25 }
 name = "logreg"
 model = { kind = "logistic", backend = "sklearn" }
 
+# Five principal components of two inputs: a file can ask for it, but the fit raises.
 [[rungs]]
 name = "bad"
-model = { kind = "logistic", backend = "sklearn", C = -1.0 }
+features = { kind = "pca", n_components = 5 }
+model = { kind = "logistic", backend = "sklearn" }
 
 [[claims]]
 text = "the bad rung is worse"
@@ -124,7 +126,7 @@ def test_claims_on_a_failed_rung_fail_with_its_reason_and_strict_exits_1(invoke,
     assert bad["status"] == "failed" and bad["fit_seconds"]["values"] == [None, None]
     (claim,) = experiment["claims"]
     assert not claim["holds"] and "rung 'bad' failed" in claim["reason"]
-    assert "failed: broken/bad seed 0: InvalidParameterError" in result.stderr
+    assert "failed: broken/bad seed 0: ValueError: n_components=5" in result.stderr
 
 
 def test_without_strict_a_failed_task_still_exits_0(invoke, write_toml):
