@@ -147,20 +147,12 @@ def _pca_plane_rung(run):
     return None, None
 
 
-def summary_figures(runs) -> Iterator[FigureJob]:
-    """Figures about the whole run: the full picture, engineered against learned features."""
-    records = [run.record for run in runs]
-    if len(records) > 1:
-        yield "full-picture", "The full picture: hand-made features against learned ones", \
-            lambda: plots.full_picture(records)
-
-
 def figure_jobs(runs) -> list[tuple[str | None, str, str, Callable]]:
     """Every figure of the run as (experiment name or None for the run's own, slug, title, draw),
-    in the order the report shows them."""
-    jobs = [(run.record["name"], slug, title, draw)
+    in the order the report shows them. The full picture is no figure: the report writes it as
+    an HTML table, from results.json."""
+    return [(run.record["name"], slug, title, draw)
             for run in runs for slug, title, draw in experiment_figures(run)]
-    return jobs + [(None, slug, title, draw) for slug, title, draw in summary_figures(runs)]
 
 
 def file_name(job) -> str:

@@ -19,6 +19,7 @@ import jinja2
 
 from .atomic import write_atomic
 from .errors import LadderError
+from . import full_picture
 from .metrics import METRICS, columns, probe_columns
 from .results import read_results
 
@@ -51,7 +52,8 @@ def render(results: dict, figures: Path | FigureLoader) -> str:
     returns the PNG bytes of a figure file.
     """
     load = figures if callable(figures) else _folder_loader(Path(figures))
-    experiments = [_experiment(e, load) for e in results.get("experiments", [])]
+    records = results.get("experiments", [])
+    experiments = [_experiment(e, load) for e in records]
     n_claims = sum(len(e["claims"]) for e in experiments)
     n_hold = sum(e["n_hold"] for e in experiments)
     page = {
@@ -66,6 +68,9 @@ def render(results: dict, figures: Path | FigureLoader) -> str:
         "n_hold": n_hold,
         "experiments": experiments,
         "figures": [_figure(f, load) for f in results.get("figures") or []],
+        # A run of one experiment has nothing to set beside it.
+        "full_picture": full_picture.rows(records) if len(records) > 1 else [],
+        "full_picture_headings": full_picture.HEADINGS,
     }
     return _template().render(page=page)
 
