@@ -137,6 +137,29 @@ def test_decision_boundaries_show_the_metrics_given(circles, toy_models):
     assert _titles(fig) == ["logreg\ntest acc 0.492 · 2 features"]
 
 
+def test_with_several_seeds_the_boundaries_are_titled_with_the_drawn_models_scores(tmp_path):
+    """The figure draws the first seed's models: each panel gives that model's own score, and the
+    title says whose models they are (before, the panels gave the mean over seeds)."""
+    from conftest import TINY
+    from ladder.experiments import resolve
+    from ladder.figures import experiment_figures
+    from ladder.runner import run_experiment
+
+    spec = tmp_path / "tiny.toml"
+    spec.write_text(TINY, encoding="utf-8")
+    run = run_experiment(resolve(str(spec)), [0, 1, 2])
+    mlp = next(r for r in run.record["rungs"] if r["name"] == "mlp")["metrics"]["test_accuracy"]
+    assert len(set(mlp["values"])) > 1  # the seeds disagree, so the mean is no seed's score
+    (title, draw), = [(title, draw) for slug, title, draw in experiment_figures(run)
+                      if slug == "decision-boundaries"]
+    assert "first seed" in title
+    panels = _titles(draw())
+    for name, model in run.models.items():
+        (panel,) = [t for t in panels if t.startswith(f"{name}\n")]
+        assert f"test acc {_test_accuracy(model, run.dataset):.3f}" in panel
+    assert f"test acc {mlp['values'][0]:.3f}" in panels[1]
+
+
 def test_decision_boundaries_for_several_classes():
     blobs = data.load("blobs", n=120, centers=3)
     fig = plots.decision_boundaries({"logreg": LogisticRegression().fit(blobs.X_train, blobs.y_train)}, blobs)
@@ -372,6 +395,24 @@ def test_misclassified_shows_the_first_mistakes(digits, digit_models):
 def test_misclassified_with_no_mistakes(digits, digit_models):
     fig = plots.misclassified(digit_models["cnn"], digits, predicted=digits.y_test)
     assert _image_axes(fig) == [] and "no mistakes" in fig.axes[0].texts[0].get_text()
+
+
+def test_misclassified_counts_read_with_thousands_separators():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(1200, 8, 8), dtype=np.uint8)
+    labels = np.arange(1200) % 10
+    ds = Dataset("digits", "classification", images[:10], images, labels[:10], labels)
+    predicted = np.where(np.arange(1200) < 1050, (labels + 1) % 10, labels)
+    fig = plots.misclassified(None, ds, n=5, predicted=predicted)
+    assert fig.get_suptitle().startswith("1,050 of 1,200 test digits misclassified")
+
+
+def test_the_moved_digit_is_named_as_a_test_image_showing_its_digit(digits, digit_models):
+    index = 2
+    fig = plots.moved_digit({"linear": digit_models["linear"]}, digits, index=index)
+    title = fig.get_suptitle()
+    assert title.startswith(f"Test image #{index}, a handwritten {digits.y_test[index]},")
+    assert f"Test digit {index}" not in title  # it read as the digit {index}
 
 
 def test_confusion_matrix_counts_every_test_digit(digits, digit_models):
