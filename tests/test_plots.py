@@ -137,6 +137,29 @@ def test_decision_boundaries_show_the_metrics_given(circles, toy_models):
     assert _titles(fig) == ["logreg\ntest acc 0.492 · 2 features"]
 
 
+def test_with_several_seeds_the_boundaries_are_titled_with_the_drawn_models_scores(tmp_path):
+    """The figure draws the first seed's models: each panel gives that model's own score, and the
+    title says whose models they are (before, the panels gave the mean over seeds)."""
+    from conftest import TINY
+    from ladder.experiments import resolve
+    from ladder.figures import experiment_figures
+    from ladder.runner import run_experiment
+
+    spec = tmp_path / "tiny.toml"
+    spec.write_text(TINY, encoding="utf-8")
+    run = run_experiment(resolve(str(spec)), [0, 1, 2])
+    mlp = next(r for r in run.record["rungs"] if r["name"] == "mlp")["metrics"]["test_accuracy"]
+    assert len(set(mlp["values"])) > 1  # the seeds disagree, so the mean is no seed's score
+    (title, draw), = [(title, draw) for slug, title, draw in experiment_figures(run)
+                      if slug == "decision-boundaries"]
+    assert "first seed" in title
+    panels = _titles(draw())
+    for name, model in run.models.items():
+        (panel,) = [t for t in panels if t.startswith(f"{name}\n")]
+        assert f"test acc {_test_accuracy(model, run.dataset):.3f}" in panel
+    assert f"test acc {mlp['values'][0]:.3f}" in panels[1]
+
+
 def test_decision_boundaries_for_several_classes():
     blobs = data.load("blobs", n=120, centers=3)
     fig = plots.decision_boundaries({"logreg": LogisticRegression().fit(blobs.X_train, blobs.y_train)}, blobs)
@@ -374,6 +397,24 @@ def test_misclassified_with_no_mistakes(digits, digit_models):
     assert _image_axes(fig) == [] and "no mistakes" in fig.axes[0].texts[0].get_text()
 
 
+def test_misclassified_counts_read_with_thousands_separators():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(1200, 8, 8), dtype=np.uint8)
+    labels = np.arange(1200) % 10
+    ds = Dataset("digits", "classification", images[:10], images, labels[:10], labels)
+    predicted = np.where(np.arange(1200) < 1050, (labels + 1) % 10, labels)
+    fig = plots.misclassified(None, ds, n=5, predicted=predicted)
+    assert fig.get_suptitle().startswith("1,050 of 1,200 test digits misclassified")
+
+
+def test_the_moved_digit_is_named_as_a_test_image_showing_its_digit(digits, digit_models):
+    index = 2
+    fig = plots.moved_digit({"linear": digit_models["linear"]}, digits, index=index)
+    title = fig.get_suptitle()
+    assert title.startswith(f"Test image #{index}, a handwritten {digits.y_test[index]},")
+    assert f"Test digit {index}" not in title  # it read as the digit {index}
+
+
 def test_confusion_matrix_counts_every_test_digit(digits, digit_models):
     models = {"linear": digit_models["linear"], "cnn": digit_models["cnn"]}
     fig = plots.confusion(models, digits)
@@ -422,3 +463,26 @@ def test_figures_leave_no_pyplot_state_and_render(circles, toy_models, digits, d
                plots.confusion(digit_models["cnn"], digits)]
     assert plt.get_fignums() == []
     assert all(_png(fig).startswith(b"\x89PNG") for fig in figures)
+
+
+def test_full_picture_scores_part_5_on_moved_digits_and_never_calls_raw_pixels_a_phi():
+    """Part 5's row: its point is moved digits, so the rungs are ranked by accuracy averaged over
+    the moves, and its linear model on raw pixels is named as what it is, not a hand-made φ."""
+    from ladder.full_picture import rows
+
+    def rung(name, kind, unmoved, moved, features=None):
+        metrics = {"test_accuracy": {"mean": unmoved}, "shift_0_accuracy": {"mean": unmoved},
+                   "shift_3_accuracy": {"mean": moved}}
+        return {"name": name, "model": {"kind": kind}, "metrics": metrics, **({"features": features} if features else {})}
+
+    part5 = {"name": "mnist-shift", "title": "Part 5", "task": "classification",
+             "probes": {"shift": [0, 3], "rotate": []},
+             "rungs": [rung("linear", "logistic", 0.93, 0.15), rung("linear+aug", "logistic", 0.85, 0.70),
+                       rung("mlp", "mlp", 0.98, 0.40), rung("cnn", "cnn", 0.99, 0.90)]}
+    part1 = {"name": "circles", "title": "Part 1", "task": "classification",
+             "rungs": [rung("logreg", "logistic", 0.5, 0.5), rung("logreg+poly2", "logistic", 0.99, 0.99,
+                                                                    features={"kind": "polynomial"})]}
+    (row5, row1) = rows([part5, part1])
+    assert row5[1] == "linear+aug (no φ, raw inputs)" and row5[2] == "0.775 acc, moved digits"
+    assert row5[3] == "cnn" and row5[4] == "0.945 acc, moved digits" and row5[5] == "+0.170"
+    assert row1[1] == "logreg+poly2" and row1[2] == "0.990 acc"

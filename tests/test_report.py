@@ -96,6 +96,39 @@ def make_results() -> dict:
             "experiments": [circles, sine]}
 
 
+def part_5() -> dict:
+    """Part 5 as `ladder run mnist-shift` records it (numbers of one run): six rungs, nine
+    moved-digit columns besides the scores, the widest table of the course."""
+    probes = {"shift": [0, 1, 2, 3, 4], "rotate": [0.0, 10.0, 20.0, 30.0], "n_test": 2000}
+    scores = {"linear": [0.936, 0.926, 0.905, 0.855, 0.643, 0.433, 0.277, 0.905, 0.857, 0.713, 0.505],
+              "mlp": [0.986, 0.976, 0.969, 0.939, 0.75, 0.517, 0.344, 0.969, 0.946, 0.864, 0.692],
+              "cnn": [0.994, 0.991, 0.988, 0.983, 0.973, 0.921, 0.763, 0.988, 0.979, 0.95, 0.852],
+              "linear+aug": [0.813, 0.829, 0.78, 0.778, 0.76, 0.673, 0.459, 0.78, 0.739, 0.64, 0.475],
+              "mlp+aug": [0.967, 0.968, 0.957, 0.958, 0.956, 0.943, 0.879, 0.957, 0.96, 0.925, 0.83],
+              "cnn+aug": [0.99, 0.989, 0.986, 0.985, 0.985, 0.984, 0.971, 0.986, 0.984, 0.972, 0.935]}
+    models = {"linear": ({"kind": "logistic", "backend": "torch"}, 7850),
+              "mlp": ({"kind": "mlp", "hidden": [128], "activation": "relu"}, 101770),
+              "cnn": ({"kind": "cnn"}, 206922)}
+    keys = (["train_accuracy", "test_accuracy"] + [f"shift_{s}_accuracy" for s in probes["shift"]]
+            + [f"rotate_{r:g}_accuracy" for r in probes["rotate"]])
+    rungs = []
+    for name, values in scores.items():
+        model, n_params = models[name.split("+")[0]]
+        rung = _rung(name, "torch", model, n_params,
+                     {key: [v] for key, v in zip(keys, values)} | {"final_loss": [0.237]})
+        rung.update(n_features=784, fit_seconds=_summary([247.88]))
+        if name.endswith("+aug"):
+            rung["augmented"] = {"shift": 3.0, "rotate": 20.0}
+        rungs.append(rung)
+    return {"name": "mnist-shift", "title": "Part 5, what a CNN's bias buys: shifted and rotated digits",
+            "task": "classification", "story": "Move the test digits a few pixels, or turn them.",
+            "dataset": {"name": "mnist", "n_train": 60000, "n_test": 10000, "n_features": 784},
+            "probes": probes, "rungs": rungs,
+            "claims": [{"text": "Shifts break templates", "check": "linear.shift_3_accuracy < 0.6",
+                        "holds": True, "value": 0.433, "left": 0.433, "right": 0.6, "margin": 0.167}],
+            "figures": []}
+
+
 def all_figures(results: dict) -> list[dict]:
     return results["figures"] + [f for e in results["experiments"] for f in e["figures"]]
 
@@ -239,6 +272,31 @@ def test_results_without_optional_fields_still_render(run_dir):
     assert html.count('class="experiment"') == 2 and "<img" not in html
 
 
+def test_an_equality_claim_that_holds_reads_margin_0(run_dir):
+    out, results = run_dir
+    # margin(==) is −|left − right|: −0.0 when it holds, and JSON keeps the sign
+    results["experiments"][0]["claims"].append(
+        {"text": "The same model in PyTorch has as many weights", "check": "mlp.n_params == mlp.n_params",
+         "holds": True, "value": 7850.0, "left": 7850.0, "right": 7850.0, "margin": -0.0})
+    html = render(json.loads(json.dumps(results)), out)
+    assert "7,850 = 7,850, margin 0</span>" in html
+    assert "+-0" not in html
+
+
+def test_the_full_picture_is_a_table_of_the_best_rung_of_each_family(run_dir):
+    out, results = run_dir
+    html = render(results, out)
+    overview = html[html.index('<section id="overview"'):]
+    rows = re.findall(r"<tr><td>(.*?)</td></tr>", overview)
+    cells = [[re.sub(r'^( class="num")?>', "", cell) for cell in row.split("</td><td")] for row in rows]
+    assert cells == [
+        ["Part 1, classification: two circles", "logreg+poly2", "0.996 acc", "mlp", "0.980 acc", "-0.016"],
+        ["Part 2, regression: a sine wave", "line (no φ, raw inputs)", "0.600 R²", "–", "–", "–"],  # mlp-sgd diverged
+    ]
+    del results["experiments"][1]
+    assert '<table class="full-picture">' not in render(results, out)  # one part: nothing to compare
+
+
 # -- writing the file ---------------------------------------------------------------------------
 def test_report_is_written_beside_results_and_nothing_else(run_dir):
     out, results = run_dir
@@ -365,6 +423,48 @@ def test_the_report_reads_well_in_a_real_browser(run_dir, tmp_path_factory):
     assert problems == []
     assert requests and all(url == path.as_uri() or url.startswith("data:") for url in requests), requests
     assert (shots / "report-laptop.png").stat().st_size > 0 and (shots / "report-phone.png").stat().st_size > 0
+
+
+def test_at_a_laptops_width_every_table_shows_whole_and_the_full_picture_is_a_table(tmp_path):
+    """Part 5's table (fifteen columns) is shown whole at 1,280, 1,400 and 1,920 px, where it
+    was cut at the text's width; the full picture is an HTML table, not a picture of one."""
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium to run the browser test"
+    from playwright.sync_api import sync_playwright
+
+    results = make_results()
+    results["experiments"].append(part_5())
+    results["figures"] = []  # what `ladder run` writes now
+    for experiment in results["experiments"]:
+        experiment["figures"] = []
+    write_results(tmp_path, results)
+    path = write_report(tmp_path)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            for width, height in [(1280, 800), (1400, 900), (1920, 1080)]:
+                page = browser.new_page(viewport={"width": width, "height": height})
+                page.goto(path.as_uri(), wait_until="load")
+                tables = page.evaluate("""() => [...document.querySelectorAll('.table-scroll')].map(el => {
+                    const box = el.getBoundingClientRect();
+                    return {part: el.closest('section').id, left: box.left, right: box.right,
+                            cut: el.scrollWidth - el.clientWidth};
+                })""")
+                assert tables, "no table"
+                for table in tables:
+                    assert table["cut"] <= 0, (width, table)  # nothing hidden to scroll to
+                    assert 0 <= table["left"] and table["right"] <= width, (width, table)
+                assert page.evaluate("document.documentElement.scrollWidth") <= width
+                headings = page.locator("#exp-mnist-shift table").first.locator("thead th")
+                assert headings.count() == 16  # rung, 2 scores, 9 moved-digit scores, loss, features, params, fit s
+                overview = page.locator("section#overview")
+                assert overview.locator("table tbody tr").count() == 3
+                assert overview.locator("img").count() == 0
+                assert overview.locator("table tbody tr").nth(2).locator("td").all_text_contents() == [
+                    "Part 5, what a CNN's bias buys: shifted and rotated digits", "linear (no φ, raw inputs)",
+                    "0.677 acc, moved digits", "cnn+aug", "0.976 acc, moved digits", "+0.299"]
+                page.close()
+        finally:
+            browser.close()
 
 
 # -- end to end ---------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from torch import nn
 
 from . import plots
 from .features.images import edge_maps
-from .metrics import final_step
+from .metrics import final_step, headline
 from .models import MLP, LinearNet, SimpleCNN
 
 FigureJob = tuple[str, str, Callable]
@@ -65,13 +65,16 @@ def experiment_figures(run) -> Iterator[FigureJob]:
         return
     yield "dataset", "The data", lambda: plots.dataset(ds)
     rungs = [r for r in record["rungs"] if r["name"] in models]
+    # The models drawn are the first seed's, so each panel gives that seed's score, not the mean.
+    several = any(len(r["metrics"][headline(ds.task)]["values"]) > 1 for r in rungs)
+    whose = " (the first seed's models, and their scores)" if several else ""
     if ds.task == "classification" and ds.n_features == 2 and models:
-        metrics = {r["name"]: (r["metrics"]["test_accuracy"]["mean"], r["n_features"]) for r in rungs}
-        yield ("decision-boundaries", "Decision boundaries, rung by rung",
+        metrics = {r["name"]: (r["metrics"]["test_accuracy"]["values"][0], r["n_features"]) for r in rungs}
+        yield ("decision-boundaries", f"Decision boundaries, rung by rung{whose}",
                lambda: plots.decision_boundaries(models, ds, metrics))
     elif ds.task == "regression" and ds.n_features == 1 and models:
-        r2 = {r["name"]: r["metrics"]["test_r2"]["mean"] for r in rungs}
-        yield "fits", "Fitted curves", lambda: plots.regression_fits(models, ds, r2)
+        r2 = {r["name"]: r["metrics"]["test_r2"]["values"][0] for r in rungs}
+        yield "fits", f"Fitted curves{whose}", lambda: plots.regression_fits(models, ds, r2)
     if _has_history(record):
         yield "training", _training_title(record), lambda: plots.training_curves(record)
     if any(r.get("sweep") for r in record["rungs"]):
@@ -147,20 +150,12 @@ def _pca_plane_rung(run):
     return None, None
 
 
-def summary_figures(runs) -> Iterator[FigureJob]:
-    """Figures about the whole run: the full picture, engineered against learned features."""
-    records = [run.record for run in runs]
-    if len(records) > 1:
-        yield "full-picture", "The full picture: hand-made features against learned ones", \
-            lambda: plots.full_picture(records)
-
-
 def figure_jobs(runs) -> list[tuple[str | None, str, str, Callable]]:
     """Every figure of the run as (experiment name or None for the run's own, slug, title, draw),
-    in the order the report shows them."""
-    jobs = [(run.record["name"], slug, title, draw)
+    in the order the report shows them. The full picture is no figure: the report writes it as
+    an HTML table, from results.json."""
+    return [(run.record["name"], slug, title, draw)
             for run in runs for slug, title, draw in experiment_figures(run)]
-    return jobs + [(None, slug, title, draw) for slug, title, draw in summary_figures(runs)]
 
 
 def file_name(job) -> str:

@@ -19,6 +19,7 @@ import jinja2
 
 from .atomic import write_atomic
 from .errors import LadderError
+from . import full_picture
 from .metrics import METRICS, columns, probe_columns, probed_on
 from .records import claims_line, tally
 from .results import read_results
@@ -52,9 +53,9 @@ def render(results: dict, figures: Path | FigureLoader) -> str:
     returns the PNG bytes of a figure file.
     """
     load = figures if callable(figures) else _folder_loader(Path(figures))
-    experiments = [_experiment(e, load) for e in results.get("experiments", [])]
-    every_claim = [c for e in results.get("experiments", []) for c in e.get("claims", [])]
-    n_hold, n_fail, n_unchecked = tally(every_claim)
+    records = results.get("experiments", [])
+    experiments = [_experiment(e, load) for e in records]
+    n_hold, n_fail, n_unchecked = tally([c for e in records for c in e.get("claims", [])])
     page = {
         "version": results.get("ladder_version", "?"),
         "device": results.get("device", "?"),
@@ -64,9 +65,12 @@ def render(results: dict, figures: Path | FigureLoader) -> str:
         "date_text": _date(results.get("date")),
         "total_time": _duration(results.get("total_seconds")),
         "n_fail": n_fail, "n_unchecked": n_unchecked,
-        "summary": claims_line(results.get("experiments", [])),
+        "summary": claims_line(records),
         "experiments": experiments,
         "figures": [_figure(f, load) for f in results.get("figures") or []],
+        # A run of one experiment has nothing to set beside it.
+        "full_picture": full_picture.rows(records) if len(records) > 1 else [],
+        "full_picture_headings": full_picture.HEADINGS,
     }
     return _template().render(page=page)
 

@@ -116,5 +116,7 @@ def claim_sides(claim: dict) -> str:
     op = parse(claim["check"]).op
     op = {">=": "≥", "<=": "≤", "==": "="}.get(op, op)
     margin = claim["margin"]
+    if margin == 0:  # an "==" claim that holds has margin −0.0 (−|0|): it reads "margin 0", not "+-0"
+        margin = 0.0
     return (f"{_number(claim['left'])} {op} {_number(claim['right'])}, "
-            f"margin {'+' if margin is not None and margin >= 0 else ''}{_number(margin)}")
+            f"margin {'+' if margin is not None and margin > 0 else ''}{_number(margin)}")

@@ -17,8 +17,8 @@ from .moved import moved_digit, probe_curves, robustness_curves
 from .projections import PCARegions, Projection, pca_decision_regions, projections, tsne_embedding
 from .sweeps import sweep_errorbars
 from .toys import dataset, decision_boundaries, hidden_units, regression_fits, true_function
-from .training import (accuracy_per_epoch, best_rungs, final_accuracy_bars, full_picture, mean_curve,
-                       rung_family, training_curves)
+from ..full_picture import best_rungs, rung_family
+from .training import accuracy_per_epoch, final_accuracy_bars, full_picture, mean_curve, training_curves
 
 __all__ = [
     "dataset", "decision_boundaries", "regression_fits", "hidden_units", "true_function",

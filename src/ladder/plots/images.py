@@ -176,13 +176,13 @@ def misclassified(estimator, ds, n: int = 20, predicted=None, ncols: int = 5):
     if len(shown) == 0:
         fig, axes = new_figure(panel=(4.0, 1.5))
         axes[0, 0].axis("off")
-        axes[0, 0].text(0.5, 0.5, f"no mistakes on {len(ds.y_test)} test digits", ha="center")
+        axes[0, 0].text(0.5, 0.5, f"no mistakes on {len(ds.y_test):,} test digits", ha="center")
         return fig
     ncols = min(ncols, len(shown))
     fig = blank_figure(1.45 * ncols, 1.55 * math.ceil(len(shown) / ncols) + 0.5)
     image_grid(fig, as_images(ds.X_test[shown]), ncols, fontsize=10,
                titles=[f"true {t} → {p}" for t, p in zip(ds.y_test[shown], y_pred[shown])])
-    fig.suptitle(f"{len(wrong)} of {len(ds.y_test)} test digits misclassified; "
+    fig.suptitle(f"{len(wrong):,} of {len(ds.y_test):,} test digits misclassified; "
                  f"the first {len(shown)}", fontsize=10)
     return fig
 

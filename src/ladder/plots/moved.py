@@ -67,8 +67,9 @@ def moved_digit(models: dict, ds, shifts=(0, 1, 2, 3, 4), index: int | None = No
         said = [f"{name}: {predictions[name][column]}" for name in models]
         wrong = [predictions[name][column] != ds.y_test[index] for name in models]
         ax.set_xlabel("\n".join(f"{'✗ ' if w else ''}{text}" for text, w in zip(said, wrong)), fontsize=8)
-    fig.suptitle(f"Test digit {index} (a {ds.y_test[index]}) shifted to the right: what each model says",
-                 fontsize=10)
+    # "Test digit 2 (a 1)" read as the digit two: say which image, then which digit it shows.
+    fig.suptitle(f"Test image #{index}, a handwritten {ds.y_test[index]}, shifted to the right: "
+                 f"what each model says", fontsize=10)
     return fig
 
 

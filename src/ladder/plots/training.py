@@ -3,14 +3,12 @@ hand-made features against learned ones."""
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
+from ..full_picture import HEADINGS, rows as full_picture_rows
 from ..metrics import headline
 from ._common import class_colors, new_figure
 
-LEARNED_KINDS = {"mlp", "cnn"}
 SHORT_RUN = 12  # epochs: a curve this short is drawn with a dot on every epoch
 
 
@@ -119,57 +117,16 @@ def final_accuracy_bars(record):
     return fig
 
 
-def rung_family(rung: dict) -> str:
-    """"engineered" or "learned": which side of the full picture a rung stands on.
-
-    The rule: a rung whose record has a `features` block is "engineered" (a person chose φ, even
-    when an MLP follows it). Otherwise it is "learned" when its model kind is mlp or cnn — read
-    from `rung["model"]["kind"]` when the record carries it, else from the rung's name, split at
-    non-alphanumerics, having a part that starts with "mlp" or "cnn" ("mlp", "cnn-fast",
-    "mlp2"). Everything else (linear, logistic, stacked linear) is "engineered": the identity φ,
-    the baseline that hand-made features improve on.
-    """
-    if rung.get("features"):
-        return "engineered"
-    kind = (rung.get("model") or {}).get("kind")
-    if kind is not None:
-        return "learned" if kind in LEARNED_KINDS else "engineered"
-    parts = re.split(r"[^a-z0-9]+", rung["name"].lower())
-    return "learned" if any(p.startswith(tuple(LEARNED_KINDS)) for p in parts) else "engineered"
-
-
-def best_rungs(record) -> dict:
-    """The best engineered and the best learned rung of one experiment by mean test metric:
-    {"problem", "metric", "engineered": (name, value) | None, "learned": (name, value) | None}."""
-    key = headline(record.get("task", "classification"))
-    best = {"engineered": None, "learned": None}
-    for rung in record["rungs"]:
-        if key not in rung["metrics"]:
-            continue
-        value = rung["metrics"][key]["mean"]
-        family = rung_family(rung)
-        if best[family] is None or value > best[family][1]:
-            best[family] = (rung["name"], value)
-    return {"problem": record.get("title") or record["name"], "metric": key, **best}
-
-
 def full_picture(records):
     """A table, one row per problem: the best hand-made-feature rung against the best learned-
-    feature rung (see `rung_family` for the rule), each with its test metric, and the gap."""
-    rows = [best_rungs(r) for r in _experiments(records)]
-    cells = []
-    for row in rows:
-        unit = "acc" if row["metric"] == "test_accuracy" else "R²"
-        eng, lrn = row["engineered"], row["learned"]
-        gap = f"{lrn[1] - eng[1]:+.3f}" if eng and lrn else "–"
-        cells.append([row["problem"], eng[0] if eng else "–", f"{eng[1]:.3f} {unit}" if eng else "–",
-                      lrn[0] if lrn else "–", f"{lrn[1]:.3f} {unit}" if lrn else "–", gap])
+    feature rung (see `ladder.full_picture.rung_family` for the rule), each with its test metric,
+    and the gap. The HTML report shows the same rows as an HTML table."""
+    cells = full_picture_rows(records)
     fig, axes = new_figure(panel=(11.0, 0.9 + 0.42 * len(cells)))
     ax = axes[0, 0]
     ax.axis("off")
     table = ax.table(cellText=cells, loc="center", cellLoc="left",
-                     colLabels=["problem", "best hand-made φ", "test", "best learned φ", "test",
-                                "learned − hand-made"])
+                     colLabels=list(HEADINGS))
     table.auto_set_font_size(False)
     table.set_fontsize(9)
     table.auto_set_column_width(range(6))
