@@ -196,8 +196,7 @@ def test_the_latest_frame_wins_when_the_client_is_slow():
 
 def kill_worker_of(app) -> None:
     (connection,) = app.state.connections
-    for process in connection.session.pool._processes.values():
-        process.kill()
+    connection.session.worker.process.kill()
 
 
 @pytest.mark.parametrize("playing", [False, True])

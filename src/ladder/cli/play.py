@@ -22,16 +22,13 @@ def play(
              "without it they are trained once and cached.")] = None,
 ):
     """A live playground in the browser: train small networks on 2-D data, draw digits."""
-    import socket
-
     if models is not None and not models.is_dir():
         raise LadderError(f"--models {models}: no such folder; give a folder written by `ladder run --out`")
-    with socket.socket() as probe:
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise LadderError(f"--host {host} --port {port}: cannot listen there ({exc.strerror or exc}); "
-                              f"choose another --port") from None
-    from ..play.server import serve
+    from ..play.server import listen, serve
 
-    serve(host, port, models, browser, console.rich)
+    try:
+        sock = listen(host, port)
+    except OSError as exc:
+        raise LadderError(f"--host {host} --port {port}: cannot listen there ({exc.strerror or exc}); "
+                          f"choose another --port") from None
+    serve(sock, host, models, browser, console.rich)

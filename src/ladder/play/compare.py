@@ -27,8 +27,12 @@ CLAIMS = {
 YOUR_PHI = ("With your φ the linear model comes within 5 points of the MLP", "phi.score >= mlp.score - 0.05")
 
 
-def compare(data, settings: dict) -> dict:
-    """Fit the three models on the same split; return the scores and each claim with ✓ or ✗."""
+def compare(data, settings: dict, callback=None) -> dict:
+    """Fit the three models on the same split; return the scores and each claim with ✓ or ✗.
+
+    `callback(epoch, history, model)` is called after each of the MLP's epochs (train.py's), and
+    may stop the comparison by raising.
+    """
     classification = data.task == "classification"
     linear = (lambda: LogisticRegression(max_iter=1000)) if classification else LinearRegression
     hidden = tuple(settings["hidden"]) or (8, 8)
@@ -40,7 +44,7 @@ def compare(data, settings: dict) -> dict:
     scores = {
         "raw": linear().fit(X_train, data.y_train).score(X_test, data.y_test),
         "phi": linear().fit(phi(X_train, features), data.y_train).score(phi(X_test, features), data.y_test),
-        "mlp": mlp.fit(X_train, data.y_train).score(X_test, data.y_test),
+        "mlp": mlp.fit(X_train, data.y_train, callback=callback).score(X_test, data.y_test),
     }
     claims = []
     for text, check in [*CLAIMS[data.name], YOUR_PHI]:

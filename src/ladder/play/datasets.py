@@ -55,8 +55,13 @@ def read_csv(text: str, *, max_rows: int, label: str | None = None, features=Non
         raise CSVError(f"too large: {len(body)} rows, the playground takes at most {max_rows}")
     if len(header) < 3:
         raise CSVError(f"need two feature columns and a label column, found {len(header)} column(s)")
+    if label is not None and not isinstance(label, str):
+        raise CSVError(f"label must be a column name such as \"label\", got {label!r}")
+    if features is not None and not (isinstance(features, list) and len(features) == 2
+                                     and all(isinstance(f, str) for f in features)):
+        raise CSVError(f"features must be a list of two column names such as [\"a\", \"b\"], got {features!r}")
     label = label or header[-1]
-    features = list(features or [h for h in header if h != label][:2])
+    features = features or [h for h in header if h != label][:2]
     for name in [*features, label]:
         if name not in header:
             raise CSVError(f"no column named {name!r}; the columns are: {', '.join(header)}")

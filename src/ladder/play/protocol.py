@@ -9,6 +9,12 @@ import math
 import numpy as np
 
 
+#: What a client may send: the session's own messages (each handled in order, in the session's
+#: worker), then the comparison and the digit tab's.
+SESSION_TYPES = ("set", "play", "pause", "step", "reset", "csv")
+CLIENT_TYPES = (*SESSION_TYPES, "compare", "digits", "digit")
+
+
 class MessageError(ValueError):
     """An incoming message that is not a JSON object of the expected shape."""
 

@@ -1,10 +1,15 @@
-"""The playground's web server: the page, and one WebSocket per session where the latest frame wins."""
+"""The playground's web server: the page, and one WebSocket per session where the latest frame wins.
+
+A session's messages wait in a short queue of their own, read off the socket as they come, so a
+client that leaves is noticed at once and what it left unanswered is dropped with it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import socket
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,8 +21,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .. import budget
+from ..backends import stop_worker_server
 from .digit_service import DigitService
-from .protocol import MessageError, decode, encode, grid
+from .protocol import CLIENT_TYPES, SESSION_TYPES, MessageError, decode, encode, grid
 from .session import PlayError
 from .settings import DEFAULTS, FEATURES, Limits
 from .workers import RemoteSession, Workers, WorkerStopped
@@ -25,20 +31,55 @@ from .workers import RemoteSession, Workers, WorkerStopped
 STATIC = Path(__file__).parent / "static"
 DRAW_SIDE = 112  # the page sends its drawing as DRAW_SIDE × DRAW_SIDE uint8 ink
 MAX_MESSAGE = 2_000_000  # characters; a CSV file (1 MB at most) fits with room to spare
+#: Past this many bytes a message closes the socket with 1009 before the server reads it; between
+#: MAX_MESSAGE and this it is read and answered with an error.
+CLOSING_SIZE = 2 * MAX_MESSAGE
+#: Session messages (set, play, pause, step, reset, csv) waiting to be handled, at most; past it a
+#: message is dropped and the client told. A page waits for each answer, so it never comes near.
+MAX_WAITING = 32
+#: Unsent bytes a socket keeps, about one frame, in the kernel (TCP_NOTSENT_LOWAT) and again in the
+#: server's own write buffer: a client on a slow link is sent the newest frame when it can take
+#: one, not a backlog (measured without them: 3.3 MB, 188 frames, for a client that stopped reading
+#: for 10 s; with the kernel's bound alone, 8 frames).
+UNSENT_BYTES = 16_384
 log = logging.getLogger("ladder.play")
 
 
+class Latest:
+    """One job at a time; of those asked for meanwhile, only the newest waits (a redrawn digit, a
+    second "compare"): a flood of them is one job running and one waiting."""
+
+    def __init__(self, run):
+        self.run, self.next, self.task = run, None, None
+
+    def ask(self, argument) -> None:
+        self.next = (argument,)
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._work())
+
+    async def _work(self) -> None:
+        while self.next is not None:
+            (argument,), self.next = self.next, None
+            await self.run(argument)
+
+
 class Connection:
-    """One browser tab: its session (in a worker process), an outbox for replies, and one slot for the latest frame."""
+    """One browser tab: its session (in a worker process), its waiting messages, an outbox for
+    replies, and one slot for the latest frame."""
 
     def __init__(self, ws: WebSocket, session: RemoteSession | None, app_state):
         self.ws, self.session, self.state = ws, session, app_state  # session: set once it opens
         self.outbox: deque[str] = deque(maxlen=64)
         self.frame: str | None = None
         self.wake = asyncio.Event()
+        self.waiting: deque[dict] = deque()  # session messages not yet handled, oldest first
+        self.has_work = asyncio.Event()
         self.lock = asyncio.Lock()  # one job at a time on this session, from any task
         self.playing = False  # as the session last said, under the lock
         self.player: asyncio.Task | None = None
+        self.comparisons = Latest(lambda _: self._safely(self._compare()))
+        self.drawings = Latest(lambda pixels: self._safely(self._predict(pixels)))
+        self.subscribed = False  # to the digit models' progress
         self.close_code: int | None = None  # set: close the socket once everything queued is sent
 
     def push(self, text: str) -> None:
@@ -50,17 +91,16 @@ class Connection:
         self.wake.set()
 
     async def run(self) -> None:
+        """Until the client leaves or the socket is closed; then everything it asked for is dropped."""
         sender = asyncio.create_task(self._send())
+        receiver = asyncio.create_task(self._receive())
+        worker = asyncio.create_task(self._work())
         try:
-            await self._receive()
-        finally:
-            if self.player is not None:
-                self.player.cancel()
-            if self.close_code is None:
-                sender.cancel()
-            else:  # let it send what is queued (the error that says why) and close the socket
-                with contextlib.suppress(Exception):
-                    await sender
+            await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        finally:  # cancelled, not awaited: the server may be cancelling this task itself
+            for task in (receiver, worker, self.player, self.comparisons.task, self.drawings.task, sender):
+                if task is not None:
+                    task.cancel()
 
     async def _send(self) -> None:
         while True:
@@ -76,12 +116,50 @@ class Connection:
                 return
 
     async def _receive(self) -> None:
-        while self.close_code is None:
+        """Read every message as it comes: checked, answered or queued, never waited on here."""
+        while True:
             event = await self.ws.receive()
             if event["type"] == "websocket.disconnect":
                 return
-            await self._safely(self._handle(event.get("text") if event.get("text") is not None
-                                            else event.get("bytes")))
+            try:
+                self._take(decode(event.get("text") if event.get("text") is not None else event.get("bytes"),
+                                  MAX_MESSAGE))
+            except MessageError as exc:
+                self.push(encode({"type": "error", "message": str(exc)}))
+
+    def _take(self, message: dict) -> None:
+        kind = message["type"]
+        if kind in SESSION_TYPES:
+            self._queue(message)
+        elif kind == "compare":
+            self.comparisons.ask(None)
+        elif kind == "digit":
+            self.drawings.ask(self._drawing(message))
+        elif kind == "digits":
+            self._digits()
+        else:
+            raise MessageError(f"unknown message type {kind!r}; send one of: {', '.join(CLIENT_TYPES)}")
+
+    def _queue(self, message: dict) -> None:
+        last = self.waiting[-1] if self.waiting else None
+        if (last is not None and message["type"] == last["type"] == "set"
+                and isinstance(message.get("settings"), dict) and isinstance(last.get("settings"), dict)):
+            self.waiting[-1] = {"type": "set", "settings": {**last["settings"], **message["settings"]}}
+        elif last is not None and {message["type"], last["type"]} <= {"play", "pause"}:
+            self.waiting[-1] = message  # the latest of play and pause wins
+        elif len(self.waiting) >= MAX_WAITING:
+            raise MessageError(f"too many messages waiting ({MAX_WAITING}); this {message['type']!r} was "
+                               "dropped: wait for the replies before sending more")
+        else:
+            self.waiting.append(message)
+        self.has_work.set()
+
+    async def _work(self) -> None:
+        while True:
+            await self.has_work.wait()
+            self.has_work.clear()
+            while self.waiting:
+                await self._safely(self._apply(self.waiting.popleft()))
 
     async def _safely(self, work) -> bool:
         """Await `work`; what goes wrong becomes an error message (and False), never the server's end."""
@@ -99,35 +177,37 @@ class Connection:
             self.push(encode({"type": "error", "message": "internal error; the server log has details"}))
         return False
 
-    async def _handle(self, text) -> None:
-        message = decode(text, MAX_MESSAGE)
-        kind = message["type"]
-        if kind == "digits":
-            self.state.digits.subscribe(self.push)
-        elif kind == "digit":
-            await self._digit(message)
-        elif kind == "compare":
-            # Fitted here, in a thread, so the other sessions of the worker train on meanwhile.
-            from .compare import compare
-            async with self.lock:
-                data, settings = await self.session.inputs()
-            loop = asyncio.get_running_loop()
-            self.push(encode(await loop.run_in_executor(self.state.executor, compare, data, settings)))
-        else:
-            async with self.lock:
-                replies, frame, self.playing = await self.session.apply(message)
-            for reply in replies:
-                self.push(reply)
-            self.show(frame)
-            if self.playing and (self.player is None or self.player.done()):
-                self.player = asyncio.create_task(self._play())
+    async def _apply(self, message: dict) -> None:
+        async with self.lock:
+            replies, frame, self.playing = await self.session.apply(message)
+        for reply in replies:
+            self.push(reply)
+        self.show(frame)
+        if self.playing and (self.player is None or self.player.done()):
+            self.player = asyncio.create_task(self._play())
 
-    async def _digit(self, message: dict) -> None:
+    async def _compare(self) -> None:
+        # In the session's worker, in a thread of its own there: the worker's sessions train on.
+        self.push(await self.session.compare())
+
+    def _digits(self) -> None:
+        """Send the digit models' state now, and their progress while they load (subscribed once)."""
+        service = self.state.digits
+        if not self.subscribed or service.digits is not None or service.error is not None:
+            self.subscribed = True
+            service.subscribe(self.push)
+
+    def _drawing(self, message: dict):
+        pixels = grid(message.get("pixels"), DRAW_SIDE)
+        if not pixels.any():
+            raise MessageError("the drawing is blank: draw a digit first")
+        return pixels
+
+    async def _predict(self, pixels) -> None:
         digits = self.state.digits.digits
         if digits is None:
-            self.state.digits.subscribe(self.push)
+            self._digits()
             raise PlayError("the digit models are still loading; the page shows their progress")
-        pixels = grid(message.get("pixels"), DRAW_SIDE)
         loop = asyncio.get_running_loop()
         self.push(encode(await loop.run_in_executor(self.state.digit_executor, digits.predict, pixels)))
 
@@ -173,7 +253,7 @@ async def play_socket(ws: WebSocket) -> None:
     finally:
         state.connections.discard(connection)
         if connection.session is not None:
-            await connection.session.close()  # the session, its network and data go with it
+            connection.session.close()  # the session, its network, data and comparison go with it
 
 
 async def index(request):
@@ -192,16 +272,19 @@ def create_app(digits: DigitService | None = None, limits: Limits | None = None,
     """
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        # One thread for the digit models and the comparisons, as for every small net in ladder;
-        # held for the server's life because applying it costs about 2.6 ms.
+        # One thread for the digit models, as for every small net in ladder; held for the
+        # server's life because applying it costs about 2.6 ms.
         pool = Workers(workers or budget.usable_cores(), app.state.limits)
         try:
-            with budget.threads(1), ThreadPoolExecutor(2, "ladder-play") as executor, \
-                    ThreadPoolExecutor(1, "ladder-digit") as digit_executor:
-                app.state.executor, app.state.digit_executor, app.state.workers = executor, digit_executor, pool
+            with budget.threads(1), ThreadPoolExecutor(1, "ladder-digit") as digit_executor:
+                app.state.digit_executor, app.state.workers = digit_executor, pool
                 yield
         finally:
             pool.shutdown()
+            if app.state.ends_forkserver:
+                # Asked to stop, it would exit through Python's own teardown: measured 7 s after
+                # the server had gone, under load. Ended, it goes at once.
+                stop_worker_server()
 
     app = Starlette(routes=[Route("/", index), Mount("/static", StaticFiles(directory=STATIC)),
                             WebSocketRoute("/ws", play_socket)], lifespan=lifespan)
@@ -209,11 +292,48 @@ def create_app(digits: DigitService | None = None, limits: Limits | None = None,
     app.state.limits = limits or Limits()
     app.state.max_sessions = max_sessions
     app.state.connections = set()
+    app.state.ends_forkserver = False  # True where this process serves nothing else (`ladder play`)
     return app
 
 
-def serve(host: str, port: int, models_dir: Path | None, open_browser: bool, console) -> None:
-    """Run the playground until Ctrl-C; the digit models' training shows a bar in the terminal."""
+def listen(host: str, port: int) -> socket.socket:
+    """The server's listening socket; OSError when the address cannot be had.
+
+    SO_REUSEADDR: a server stopped a moment ago leaves its connections in TIME-WAIT on this port,
+    and `ladder play` must start again at once (Ctrl-C, change, restart); a port that another
+    server listens on is still refused. Connections accepted on it inherit UNSENT_BYTES.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if hasattr(socket, "TCP_NOTSENT_LOWAT"):  # Linux and macOS
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NOTSENT_LOWAT, UNSENT_BYTES)
+        sock.bind((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def websocket_protocol():
+    """uvicorn's WebSocket protocol, its write buffer held to UNSENT_BYTES: a frame is then sent
+    only once the one before has left (asyncio's default lets 64 KB, four frames, wait)."""
+    try:
+        from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+    except ImportError:  # uvicorn before 0.35: its default, and the kernel's bound alone
+        return "auto"
+
+    class FrameAtATime(WebSocketsSansIOProtocol):
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            transport.set_write_buffer_limits(high=UNSENT_BYTES)
+    return FrameAtATime
+
+
+def serve(sock: socket.socket, host: str, models_dir: Path | None, open_browser: bool, console) -> None:
+    """Run the playground on `sock` until Ctrl-C or SIGTERM; the digit models' training shows a bar
+    in the terminal. Stopping closes every session (1012) and ends the workers within seconds."""
     import threading
     import webbrowser
 
@@ -233,11 +353,16 @@ def serve(host: str, port: int, models_dir: Path | None, open_browser: bool, con
             progress.stop()
 
     app = create_app(DigitService(models_dir, terminal=terminal))
+    app.state.ends_forkserver = True
     # An oversized message up to twice the limit still gets its error reply; beyond, the socket
     # closes. No per-message compression: frames are mostly base64 grids, which deflate barely
     # shrinks, and compressing 30 of them a second per session took a quarter of the server's time.
+    # Sessions end as soon as their sockets close: the grace period only bounds a stop.
+    port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                           ws_max_size=2 * MAX_MESSAGE, ws_per_message_deflate=False))
+                                           ws=websocket_protocol(), ws_max_size=CLOSING_SIZE,
+                                           ws_per_message_deflate=False,
+                                           timeout_graceful_shutdown=2))
     url = f"http://{host}:{port}/"
 
     def announce():
@@ -245,7 +370,11 @@ def serve(host: str, port: int, models_dir: Path | None, open_browser: bool, con
             threading.Event().wait(0.05)
         if server.started:
             console.print(f"ladder play: {url}  (Ctrl-C stops it)")
-            if open_browser:
-                webbrowser.open(url)
+            if open_browser and not webbrowser.open(url):
+                console.print(f"no web browser could be opened here: open {url} in one")
     threading.Thread(target=announce, daemon=True).start()
-    server.run()
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn stops on Ctrl-C, then raises it again for the caller
+        pass
+    console.print("ladder play: stopped")

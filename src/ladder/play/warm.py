@@ -2,10 +2,12 @@
 
 Building a session and training it one epoch imports everything a session needs (PyTorch's
 optimizer pulls in its compiler stack on its first step: about 2.3 s on the reference machine),
-so every worker forked afterwards starts warm and its first session opens at once.
+so every worker forked afterwards starts warm and its first session opens at once. The workers'
+own module (and with it the comparison's scikit-learn) is imported here for the same reason.
 """
 
 from .. import budget
+from . import workers  # noqa: F401
 from .session import Session
 
 # One thread, as in the workers: no OpenMP team is started here, so none is inherited half-made.

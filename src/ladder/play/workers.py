@@ -6,6 +6,12 @@ the 2-core reference machine: one server process managed about 56 epochs/s in al
 thread count). So each session lives in one worker process, one worker per usable core (at most
 MAX_WORKERS), and the server only moves messages. A worker holds its sessions by id, trains each
 with one thread (the compute budget of the rest of ladder), and hands back encoded JSON text.
+
+A worker is a process with two pipes of its own, whose other ends only that process holds: the
+server sends (id, job, session, arguments) down one and the worker answers (id, ok, value) up the
+other. The server learns of a
+worker's death from the process itself (its sentinel) and from the pipe's end, whatever half a
+message the pipe still holds, and fails every request that worker had at once.
 """
 
 from __future__ import annotations
@@ -13,12 +19,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import queue
+import signal
+import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor
 
 from .. import budget
 from ..backends import worker_context
+from .compare import compare
 from .protocol import encode
 from .session import Session
 from .settings import Limits
@@ -32,6 +41,10 @@ MAX_GAP, MIN_GAP = 1 / 34, 1 / 40
 
 class WorkerStopped(RuntimeError):
     """The worker process that held a session died (killed, or out of memory)."""
+
+
+class Stopped(Exception):
+    """A comparison whose session closed, stopped between two epochs."""
 
 
 class Pace:
@@ -64,19 +77,13 @@ class Pace:
 # -- inside a worker ----------------------------------------------------------------------------
 _sessions: dict[int, Session] = {}
 _paces: dict[int, Pace] = {}
+_stops: dict[int, threading.Event] = {}  # set: the session closed, its comparison stops
 _thread_budget = contextlib.ExitStack()
-
-
-def _start_worker() -> None:
-    # One thread for these small nets, held for the worker's life: applying the budget costs
-    # about 2.6 ms, more than a piece of an epoch.
-    _thread_budget.enter_context(budget.threads(1))
-    from . import warm  # noqa: F401 - already imported when this worker was forked warm
 
 
 def _open(sid: int, limits: Limits) -> tuple[dict, str, str]:
     session = _sessions[sid] = Session(limits)
-    _paces[sid] = Pace(limits)
+    _paces[sid], _stops[sid] = Pace(limits), threading.Event()
     return session.settings, encode(session.points()), encode(session.frame())
 
 
@@ -96,15 +103,69 @@ def _tick(sid: int) -> tuple[str, bool]:
     return encode(session.frame()), session.playing
 
 
-def _inputs(sid: int):
-    """What the course's comparison needs: the session's data and settings."""
-    session = _sessions[sid]
-    return session.data, dict(session.settings)
-
-
 def _close(sid: int) -> None:
     _sessions.pop(sid, None)
     _paces.pop(sid, None)
+    stop = _stops.pop(sid, None)
+    if stop is not None:
+        stop.set()
+
+
+def _comparison(sid: int):
+    """The course's comparison on the session's data and settings as they are now, to run in a
+    thread: it fits for seconds (ten for the largest network), and checks between two epochs
+    whether its session has closed."""
+    session, stop = _sessions[sid], _stops[sid]
+    data, settings = session.data, dict(session.settings)
+
+    def until_closed(epoch, history, model):
+        if stop.is_set():
+            raise Stopped
+    return lambda: encode(compare(data, settings, callback=until_closed))
+
+
+JOBS = {"open": _open, "apply": _apply, "tick": _tick, "close": _close}
+
+
+def _serve(requests, answers, limits: Limits) -> None:
+    """A worker process: answer the server's requests until the server's end of the pipe closes."""
+    # Ctrl-C reaches every process of the terminal's group: the server ends its workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # One thread for these small nets, held for the worker's life: applying the budget costs
+    # about 2.6 ms, more than a piece of an epoch.
+    _thread_budget.enter_context(budget.threads(1))
+    from . import warm  # noqa: F401 - already imported when this worker was forked warm
+    sending = threading.Lock()  # the comparisons' thread answers too
+
+    def answer(rid: int, ok: bool, value) -> None:
+        with sending, contextlib.suppress(OSError):  # OSError: the server is gone
+            try:
+                answers.send((rid, ok, value))
+            except Exception as exc:  # noqa: BLE001 - an exception that does not pickle: its text does
+                answers.send((rid, False, RuntimeError(f"{type(value).__name__}: {value} ({exc})")))
+
+    def run(rid: int, job) -> None:
+        try:
+            answer(rid, True, job())
+        except Exception as exc:  # noqa: BLE001 - the server decides what an exception means
+            answer(rid, False, exc)
+
+    # Comparisons run beside the training, one at a time, so the worker's sessions keep their frames.
+    with ThreadPoolExecutor(1, "ladder-compare") as comparisons:
+        while True:
+            try:
+                rid, job, sid, args = requests.recv()
+            except (EOFError, OSError):  # the server has gone: so does this worker, comparisons too
+                for stop in _stops.values():
+                    stop.set()
+                return
+            if job == "compare":
+                try:
+                    comparisons.submit(run, rid, _comparison(sid))
+                except Exception as exc:  # noqa: BLE001
+                    answer(rid, False, exc)
+            else:
+                run(rid, lambda: JOBS[job](sid, *args))
 
 
 def warm_up() -> None:
@@ -117,79 +178,163 @@ def warm_up() -> None:
 
 
 # -- in the server ------------------------------------------------------------------------------
+STOPPED = ("this session's worker process stopped (killed, or out of memory); "
+           "reload the page to start a new session")
+
+
+class Worker:
+    """One worker process, seen from the server: requests go out by id, answers come back in any order."""
+
+    def __init__(self, limits: Limits, on_death):
+        context = worker_context("ladder.play.warm")
+        requests, self.requests = context.Pipe(duplex=False)
+        self.answers, answers = context.Pipe(duplex=False)
+        self.process = context.Process(target=_serve, args=(requests, answers, limits), name="ladder-play-worker",
+                                       daemon=True)  # daemon: ended by Python's exit, whatever stopped the server
+        self.process.start()
+        requests.close()  # the worker now holds the only other ends: its death ends the pipes
+        answers.close()
+        self.loop = asyncio.get_running_loop()
+        self.on_death, self.stopped, self.sessions = on_death, False, 0
+        self.waiting: dict[int, asyncio.Future] = {}
+        self.ids = itertools.count()
+        self.outgoing: queue.SimpleQueue = queue.SimpleQueue()  # sent by a thread: a full pipe never blocks the server
+        self.loop.add_reader(self.process.sentinel, self._died)
+        threading.Thread(target=self._write, name="ladder-play-write", daemon=True).start()
+        threading.Thread(target=self._read, name="ladder-play-read", daemon=True).start()
+
+    def post(self, job: str, sid: int, *args) -> int:
+        """Send a request without waiting for its answer; its id."""
+        rid = next(self.ids)
+        self.outgoing.put((rid, job, sid, args))
+        return rid
+
+    async def call(self, job: str, sid: int, *args):
+        """The answer to one request; WorkerStopped when the worker dies first."""
+        if self.stopped:
+            raise WorkerStopped(STOPPED)
+        future = self.loop.create_future()
+        rid = self.post(job, sid, *args)
+        self.waiting[rid] = future
+        try:
+            return await future
+        finally:
+            self.waiting.pop(rid, None)
+
+    def _write(self) -> None:
+        while (request := self.outgoing.get()) is not None:
+            try:
+                self.requests.send(request)
+            except (OSError, ValueError):  # the worker died
+                break
+        self.requests.close()  # here, by the one thread that uses it
+
+    def _read(self) -> None:
+        while True:
+            try:
+                rid, ok, value = self.answers.recv()
+            except (EOFError, OSError):  # the worker's end closed: it died, even half-way through an answer
+                break
+            try:
+                self.loop.call_soon_threadsafe(self._answer, rid, ok, value)
+            except RuntimeError:  # the server's loop has closed
+                break
+        self.answers.close()
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(self._died)
+
+    def _answer(self, rid: int, ok: bool, value) -> None:
+        future = self.waiting.pop(rid, None)
+        if future is not None and not future.done():
+            future.set_result(value) if ok else future.set_exception(value)
+
+    def _died(self) -> None:
+        """The process ended (its sentinel, or its end of the pipe): fail its requests, have it replaced."""
+        if self.stopped:
+            return
+        self.end()
+        self.on_death(self)
+
+    def end(self) -> None:
+        """Stop the process (its sessions are lost) and fail every request still waiting."""
+        if self.stopped:
+            return
+        self.stopped = True
+        self.loop.remove_reader(self.process.sentinel)
+        self.outgoing.put(None)
+        for future in self.waiting.values():
+            if not future.done():
+                future.set_exception(WorkerStopped(STOPPED))
+        self.waiting.clear()
+        if self.process.exitcode is None:
+            self.process.kill()  # it holds nothing that needs saving: sessions live only in memory
+        self.process.join(1)
+
+
 class Workers:
     """The worker processes; each new session goes to the one holding the fewest."""
 
     def __init__(self, n: int, limits: Limits):
         self.limits = limits
         warm_up()
-        # A worker process starts with its first session and stays for the server's life.
-        self.pools = [self._pool() for _ in range(max(1, min(n, MAX_WORKERS)))]
-        self.sessions = [0] * len(self.pools)  # how many sessions each worker holds
+        self.all = [Worker(limits, self._replace) for _ in range(max(1, min(n, MAX_WORKERS)))]
         self.ids = itertools.count()
 
-    @staticmethod
-    def _pool() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(1, mp_context=worker_context("ladder.play.warm"),
-                                   initializer=_start_worker)
+    @property
+    def sessions(self) -> list[int]:
+        """How many sessions each worker holds."""
+        return [worker.sessions for worker in self.all]
 
     async def open(self) -> tuple["RemoteSession", tuple[dict, str, str]]:
         """A new session in the least busy worker, with its settings, data and first frame."""
-        for attempt in range(2):  # a worker found dead is replaced: the second try gets a new one
+        for attempt in range(2):  # a worker that dies meanwhile is replaced: the second try gets a new one
             index = self.sessions.index(min(self.sessions))
-            self.sessions[index] += 1
-            remote = RemoteSession(self, index, next(self.ids))
+            remote = RemoteSession(self.all[index], index, next(self.ids))
             try:
-                return remote, await remote.call(_open, self.limits)
+                return remote, await remote.call("open", self.limits)
             except WorkerStopped:
-                await remote.close()
+                remote.close()
                 if attempt:
                     raise
             except BaseException:
-                await remote.close()
+                remote.close()
                 raise
 
-    def replace(self, index: int, broken: ProcessPoolExecutor) -> None:
+    def _replace(self, dead: Worker) -> None:
         """A new worker in place of one that died; its sessions are gone with it."""
-        if self.pools[index] is broken:  # the first of its sessions to notice replaces it
-            self.pools[index], self.sessions[index] = self._pool(), 0
-            broken.shutdown(wait=False, cancel_futures=True)
+        self.all[self.all.index(dead)] = Worker(self.limits, self._replace)
 
     def shutdown(self) -> None:
-        for pool in self.pools:
-            pool.shutdown(wait=True, cancel_futures=True)
+        for worker in self.all:
+            worker.end()
 
 
 class RemoteSession:
     """The server's handle on a session that lives in a worker process."""
 
-    def __init__(self, workers: Workers, index: int, sid: int):
-        self.workers, self.index, self.sid = workers, index, sid
-        self.pool = workers.pools[index]
+    def __init__(self, worker: Worker, index: int, sid: int):
+        self.worker, self.index, self.sid = worker, index, sid
+        worker.sessions += 1
         self.closed = False
 
-    async def call(self, fn, *args):
-        try:
-            return await asyncio.wrap_future(self.pool.submit(fn, self.sid, *args))
-        except BrokenProcessPool:
-            self.workers.replace(self.index, self.pool)
-            raise WorkerStopped("this session's worker process stopped (killed, or out of memory); "
-                                "reload the page to start a new session") from None
+    async def call(self, job: str, *args):
+        return await self.worker.call(job, self.sid, *args)
 
     async def apply(self, message: dict) -> tuple[list[str], str, bool]:
-        return await self.call(_apply, message)
+        return await self.call("apply", message)
 
     async def tick(self) -> tuple[str, bool]:
-        return await self.call(_tick)
+        return await self.call("tick")
 
-    async def inputs(self):
-        return await self.call(_inputs)
+    async def compare(self) -> str:
+        """The course's comparison on this session's data, as an encoded message."""
+        return await self.call("compare")
 
-    async def close(self) -> None:
+    def close(self) -> None:
+        """Drop the session in its worker, and stop its comparison; nothing to wait for."""
         if self.closed:
             return
         self.closed = True
-        if self.workers.pools[self.index] is self.pool:  # a replaced worker's count began anew
-            self.workers.sessions[self.index] -= 1
-        with contextlib.suppress(WorkerStopped, RuntimeError):  # RuntimeError: the pool shut down
-            await self.call(_close)
+        self.worker.sessions -= 1
+        if not self.worker.stopped:
+            self.worker.post("close", self.sid)
