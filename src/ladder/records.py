@@ -8,6 +8,7 @@ from . import claims
 from .backends import Failed
 from .errors import LadderError
 from .metrics import value_of
+from .results import stand_in
 
 
 def experiment_record(spec, dataset, seeds: list[int], runs_by_rung: list[list]) -> dict:
@@ -74,14 +75,6 @@ def rung_record(spec, rung, seeds: list[int], runs: list) -> dict:
     return record
 
 
-def stand_in(data: dict) -> str | None:
-    """Why an experiment's claims were not checked: its dataset stood in for the one they were
-    written for ("mnist was not available; ran on digits in its place"), or None."""
-    if not data.get("fallback_for"):
-        return None
-    return f"{data['fallback_for']} was not available; ran on {data['name']} in its place"
-
-
 def check_claims(spec, rung_records: list[dict], not_checked: str | None = None) -> list[dict]:
     """Each claim with whether it holds on the mean over seeds, both sides' values and the margin.
 
@@ -116,24 +109,7 @@ def check_claims(spec, rung_records: list[dict], not_checked: str | None = None)
     return results
 
 
-def tally(claims_: list[dict]) -> tuple[int, int, int]:
-    """(hold, fail, not checked) among claim records; "holds" is None for one not checked."""
-    hold = sum(c["holds"] is True for c in claims_)
-    unchecked = sum(c["holds"] is None for c in claims_)
-    return hold, len(claims_) - hold - unchecked, unchecked
-
-
 def _why(rung: dict) -> str:
     """Why a claim on this unfinished rung fails: "rung 'mlp' diverged at epoch 3 (seed 0): …"."""
     where = f" at epoch {rung['epoch']}" if rung.get("epoch") else ""
     return f"rung {rung['name']!r} {rung['status']}{where} (seed {rung.get('seed', 0)}): {rung.get('reason', '')}"
-
-
-def claims_line(records: list[dict]) -> str:
-    """"12/12 claims hold", or, when some could not be checked, "12/12 claims checked hold; 25 not
-    checked: mnist was not available; ran on digits in its place"."""
-    hold, fail, unchecked = tally([c for r in records for c in r["claims"]])
-    if not unchecked:
-        return f"{hold}/{hold + fail} claims hold"
-    why = "; ".join(dict.fromkeys(filter(None, (stand_in(r["dataset"]) for r in records))))
-    return f"{hold}/{hold + fail} claims checked hold; {unchecked} not checked: {why}"

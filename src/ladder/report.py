@@ -17,12 +17,11 @@ from pathlib import Path
 
 import jinja2
 
+from . import full_picture
 from .atomic import write_atomic
 from .errors import LadderError
-from . import full_picture
 from .metrics import METRICS, columns, probe_columns, probed_on
-from .records import claims_line, tally
-from .results import read_results
+from .results import claims_line, read_results, tally
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -54,3 +54,29 @@ def read_results(out: str | Path) -> dict:
     if not isinstance(results, dict) or results.get("schema") != SCHEMA:
         raise LadderError(f"{path}: expected results schema {SCHEMA}; re-run `ladder run` to regenerate it")
     return results
+
+
+# -- what the claims of a run say, for the terminal, the report and the records ----------------
+def stand_in(data: dict) -> str | None:
+    """Why an experiment's claims were not checked: its dataset stood in for the one they were
+    written for ("mnist was not available; ran on digits in its place"), or None."""
+    if not data.get("fallback_for"):
+        return None
+    return f"{data['fallback_for']} was not available; ran on {data['name']} in its place"
+
+
+def tally(claims_: list[dict]) -> tuple[int, int, int]:
+    """(hold, fail, not checked) among claim records; "holds" is None for one not checked."""
+    hold = sum(c["holds"] is True for c in claims_)
+    unchecked = sum(c["holds"] is None for c in claims_)
+    return hold, len(claims_) - hold - unchecked, unchecked
+
+
+def claims_line(records: list[dict]) -> str:
+    """"12/12 claims hold", or, when some could not be checked, "12/12 claims checked hold; 25 not
+    checked: mnist was not available; ran on digits in its place"."""
+    hold, fail, unchecked = tally([c for r in records for c in r["claims"]])
+    if not unchecked:
+        return f"{hold}/{hold + fail} claims hold"
+    why = "; ".join(dict.fromkeys(filter(None, (stand_in(r["dataset"]) for r in records))))
+    return f"{hold}/{hold + fail} claims checked hold; {unchecked} not checked: {why}"

@@ -98,7 +98,7 @@ def run(
             # Drawn on two cores where the run may use them: with the helper already started, or
             # with one started now if there are many figures.
             _write(out_dir, runs, results, started, figures, helper or second_process)
-    from ..records import claims_line
+    from ..results import claims_line
 
     broken = _failures(records)
     console.print(f"{claims_line(records)} · {time.perf_counter() - started:.1f} s on {resolved.type}")
