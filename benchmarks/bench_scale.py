@@ -39,7 +39,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from ladder import experiments
-    from ladder.ray_backend import connect, import_ray
+    from ladder.ray_executor import connect, import_ray
 
     specs = [experiments.resolve(name) for name in EXPERIMENTS]
     n_rungs = sum(len(spec.rungs) for spec in specs)

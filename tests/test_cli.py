@@ -274,8 +274,8 @@ def test_strict_exits_0_when_every_claim_holds(invoke, tiny_toml):
 # -- interruptions --------------------------------------------------------------------------------
 def test_an_interrupted_run_writes_nothing_and_keeps_the_old_results(invoke, write_toml, tmp_path,
                                                                      monkeypatch):
-    import ladder.runner
-    real = ladder.runner.run_rung
+    import ladder.task
+    real = ladder.task.run_rung
     calls = []  # each rung fitted: two of the first experiment, then the first of the second
 
     def interrupted(rung, dataset, *args, **kwargs):
@@ -283,7 +283,7 @@ def test_an_interrupted_run_writes_nothing_and_keeps_the_old_results(invoke, wri
         if len(calls) == 3:
             raise KeyboardInterrupt
         return real(rung, dataset, *args, **kwargs)
-    monkeypatch.setattr(ladder.runner, "run_rung", interrupted)
+    monkeypatch.setattr(ladder.task, "run_rung", interrupted)
     out = tmp_path / "out"
     out.mkdir()
     (out / "results.json").write_text("old results", encoding="utf-8")
@@ -767,11 +767,11 @@ def test_workers_are_started_early_only_where_the_run_is_likely_to_use_them(targ
 def test_an_early_server_is_stopped_when_the_run_plans_no_workers(invoke, tiny_toml, monkeypatch):
     from multiprocessing import forkserver
 
-    from ladder import backends, budget
+    from ladder import budget, executors
 
-    started, start = [], backends.start_workers_early
+    started, start = [], executors.start_workers_early
     monkeypatch.setattr(budget, "idle_cores", lambda: 2)
-    monkeypatch.setattr(backends, "start_workers_early",
+    monkeypatch.setattr(executors, "start_workers_early",
                         lambda: started.append(start() or forkserver._forkserver._forkserver_pid))
     result = invoke("run", tiny_toml, "--seeds", "2")  # two tiny tasks: too little training to share
     assert result.exit_code == 0, result.output

@@ -137,7 +137,6 @@ def _rung_module(experiment: str, rung_name: str):
     from . import experiments
     from .errors import LadderError
     from .models import MODULES
-    from .runner import load_dataset
 
     spec = experiments.resolve(experiment)
     rung = next((r for r in spec.rungs if r.name == rung_name), None)
@@ -148,7 +147,7 @@ def _rung_module(experiment: str, rung_name: str):
     params = {k: v for k, v in (rung.model.model_extra or {}).items() if k in ("hidden", "activation")}
     if kind == "linear":
         params = {}
-    dataset = load_dataset(spec)
+    dataset = experiments.load_dataset(spec)
     in_shape = _inputs_after_features(rung, dataset)
     n_classes = dataset.n_classes or 1
     n_out = 1 if n_classes <= 2 else n_classes

@@ -72,7 +72,7 @@ def _exit(code: int):
     """Exit with `code`. Where fits are still under way in threads of this process (a run on
     images stopped early), leave at once: on its way out Python would stop those threads inside
     PyTorch's C++ code, and the process would abort instead of exiting with `code`."""
-    from ..backends import tasks_running
+    from ..executors import tasks_running
 
     if tasks_running():
         sys.stdout.flush()
@@ -118,7 +118,7 @@ def _leave(code) -> None:
     elif not isinstance(code, int):  # sys.exit("message"): printed, exit status 1, as Python does
         print(code, file=sys.stderr)
         code = 1
-    from ..backends import stop_worker_server
+    from ..executors import stop_worker_server
 
     stop_worker_server()  # before the atexit functions, which remove its socket's folder
     atexit._run_exitfuncs()

@@ -53,17 +53,17 @@ def run(
 ):
     """Run experiments, print a table per experiment and check each claim (✓ holds, ✗ fails)."""
     # Over 40 lines only by its option declarations above; the body is the run, step by step.
-    from .. import backends, budget, drawing
+    from .. import budget, drawing, executors
     from .. import experiments as exp
 
     _check_run_options(seeds, jobs, threads, device)
-    backends.check_backend(backend, address)
+    executors.check_backend(backend, address)
     targets = experiments or exp.PROGRESSION
     cores = budget.idle_cores()  # sampled before the run starts any work of its own
     second_process = cores >= 2 and jobs != "1" and backend != "serial"  # may draw figures
     early = _workers_likely(targets, seeds, jobs, backend, cores)
     if early:
-        backends.start_workers_early()
+        executors.start_workers_early()
     # A run on images runs in this process: the figures' helper process imports on the idle core
     # while this one imports and loads the data (ladder.drawing).
     with drawing.helper_started(second_process and out is not None and figures and not early
@@ -85,8 +85,8 @@ def run(
             helper.prepare(dataset_figures(specs, datasets))
         n_tasks = sum(len(spec.rungs) for spec in specs) * seeds
         n_jobs, per_job = _plan(specs, datasets, seeds, n_tasks, jobs, backend, cores)
-        if early and backends.runs_in(n_tasks, datasets, n_jobs, per_job, backend) != "workers":
-            backends.stop_worker_server()  # the run's tasks stay in this process after all
+        if early and executors.runs_in(n_tasks, datasets, n_jobs, per_job, backend) != "workers":
+            executors.stop_worker_server()  # the run's tasks stay in this process after all
         with bars(console.rich) as progress, budget.budget(per_job):
             runs = run_experiments(specs, seed_list, device, ProgressListener(progress), datasets,
                                    n_jobs, per_job, backend, address)

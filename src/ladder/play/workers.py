@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from .. import budget
-from ..backends import worker_context
+from ..executors import worker_context
 from .protocol import encode
 from .session import Session
 from .settings import Limits

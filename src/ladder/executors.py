@@ -1,11 +1,12 @@
-"""Backends: execute a list of pure tasks (one rung fitted with one seed) and hand back the results.
+"""Executors: run a list of tasks (one rung fitted with one seed each) and hand back the results.
 
-The runner builds the tasks and assembles the records; a backend only executes. `serial` runs
+The runner builds the tasks and assembles the records; an executor only runs them. `serial` runs
 them one after another in this process (the progress bar follows every epoch); `local` runs them
 in worker processes, each task with its share of the compute budget (the bar follows tasks), or,
 for a run on images, in threads of this process that share the dataset; `ray` runs them as Ray
-tasks on a local instance or a cluster (see ladder.ray_backend).
-Same tasks, same numbers, whichever backend: every task seeds itself.
+tasks on a local instance or a cluster (see ladder.ray_executor). The `--backend` option names
+the executor (serial, local or ray).
+Same tasks, same numbers, whichever executor: every task seeds itself (ladder.task).
 
 A task that raises, or whose worker dies, comes back as `Failed(reason)` and the others go on;
 only a LadderError (a mistake in the user's input, the same for every task) stops the run.
@@ -20,57 +21,11 @@ import queue
 import threading
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from typing import Iterator
 
 from . import budget
 from .errors import LadderError
-
-
-@dataclass(frozen=True)
-class Task:
-    """Fit `rung` of the run's experiment number `experiment` with `seed` (and score its probes)."""
-    experiment: int
-    rung: object  # a RungSpec
-    seed: int
-    probes: object = None  # the experiment's ProbeSpec, if it has one
-
-
-@dataclass(frozen=True)
-class Failed:
-    """What a task that produced no record left instead: why."""
-    reason: str
-
-
-def describe(exc: BaseException) -> str:
-    """An exception as one line: its type and the first line of its message."""
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
-
-
-def failing_softly(work, *args):
-    """work(*args), or Failed(reason) when it raised: a failed rung × seed is a result to report,
-    not a reason to stop the run (a LadderError, bad input, still stops it)."""
-    try:
-        return work(*args)
-    except LadderError:
-        raise
-    except Exception as exc:
-        return Failed(describe(exc))
-
-
-def attempt(task: Task, dataset, device: str, listener=None):
-    """run_rung for one task: its RungRun, or Failed(reason) when fitting or scoring raised."""
-    from .runner import run_rung
-
-    return failing_softly(run_rung, task.rung, dataset, task.seed, device, listener, task.probes)
-
-
-def report(listener, task: Task, result) -> tuple[Task, object]:
-    """Tell the listener that a task ran elsewhere has finished (the bar follows completions)."""
-    listener.rung_started(task.rung.name, task.seed, None)
-    listener.rung_done(task.rung.name, task.seed, result)
-    return task, result
+from .task import Failed, Task, attempt, describe, report_done
 
 
 def run_serial(tasks: list[Task], datasets: list, device: str, listener) -> Iterator[tuple[Task, object]]:
@@ -197,10 +152,10 @@ def run_local(tasks: list[Task], datasets: list, device: str, listener, jobs: in
             if isinstance(result, BrokenProcessPool):
                 unfinished.append(task)
             else:
-                yield report(listener, task, result)
+                yield report_done(listener, task, result)
         unfinished.sort(key=left.index)
         if unfinished and jobs == 1:
-            yield report(listener, unfinished[0], Failed("its worker process died (killed, or out of memory)"))
+            yield report_done(listener, unfinished[0], Failed("its worker process died (killed, or out of memory)"))
             unfinished = unfinished[1:]
         left, jobs = unfinished, 1
 
@@ -301,7 +256,7 @@ def check_backend(backend: str, address: str | None) -> None:
     if address is not None and backend != "ray":
         raise LadderError(f"--address {address}: only the ray backend joins a cluster; add --backend ray")
     if backend == "ray":
-        from .ray_backend import import_ray
+        from .ray_executor import import_ray
 
         import_ray(loopback=address is None)
 
@@ -317,7 +272,7 @@ def execute(tasks: list[Task], datasets: list, device: str, listener, jobs: int 
     """
     where = runs_in(len(tasks), datasets, jobs, threads, backend)
     if where == "ray":
-        from .ray_backend import run_ray
+        from .ray_executor import run_ray
 
         yield from run_ray(tasks, datasets, device, listener, threads or 1, address, jobs)
     elif where == "serial":

@@ -1,4 +1,4 @@
-"""The ray backend: each rung × seed task is a Ray task, on a local instance or on a cluster.
+"""The ray executor (`--backend ray`): each rung × seed task is a Ray task, on a local instance or on a cluster.
 
 Ray is an optional extra (`pip install 'ladder[ray]'`) and is imported only here, only when a
 run asks for it, so `ladder --help` stays fast. Each dataset goes into the object store once
@@ -13,7 +13,7 @@ import socket
 from typing import Iterator
 
 from . import budget
-from .backends import Failed, Task, attempt, describe, report
+from .task import Failed, Task, attempt, describe, report_done
 from .errors import LadderError
 
 INSTALL = "the ray backend needs Ray: pip install 'ladder[ray]'"
@@ -112,7 +112,7 @@ def run_ray(tasks: list[Task], datasets: list, device: str, listener, threads: i
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
             for ref in done:
-                yield report(listener, pending.pop(ref), _outcome(ray, ref))
+                yield report_done(listener, pending.pop(ref), _outcome(ray, ref))
     except BaseException:
         for ref in pending:
             ray.cancel(ref, force=True)

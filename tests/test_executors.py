@@ -10,8 +10,8 @@ import pytest
 
 from conftest import leftovers, read_results, running, temporary_files
 
-from ladder import backends, budget, experiments as exp
-from ladder.backends import Failed, Task
+from ladder import budget, executors, experiments as exp
+from ladder.task import Failed, Task
 from ladder.experiments.spec import Component, RungSpec
 from ladder.runner import Listener, RungRun, load_dataset, run_experiments
 
@@ -107,7 +107,7 @@ def test_a_worker_that_dies_fails_its_task_only(backend, request):
     spec = exp.resolve("circles")
     logreg = next(r for r in spec.rungs if r.model.kind == "logistic")
     tasks = [Task(0, logreg, 0), Task(0, KillsItsWorker(), 0), Task(0, logreg, 1), Task(0, logreg, 2)]
-    done = backends.execute(tasks, [load_dataset(spec)], "cpu", Listener(), jobs=2, threads=1, backend=backend)
+    done = executors.execute(tasks, [load_dataset(spec)], "cpu", Listener(), jobs=2, threads=1, backend=backend)
     results = {id(task): result for task, result in done}
     killed = results.pop(id(tasks[1]))
     assert isinstance(killed, Failed) and "died" in killed.reason.lower()
@@ -189,12 +189,12 @@ train = { epochs = 2, optimizer = "adam", lr = 0.01, batch_size = 64 }
 
 def test_a_run_on_images_gives_the_same_numbers_and_notes_in_threads_as_in_one(write_toml, monkeypatch):
     spec = exp.resolve(str(write_toml(DIGITS)))
-    real, calls = backends.run_threads, []
+    real, calls = executors.run_threads, []
 
     def spy(*args):
         calls.append(args)
         return real(*args)
-    monkeypatch.setattr(backends, "run_threads", spy)
+    monkeypatch.setattr(executors, "run_threads", spy)
 
     def run(jobs):
         with budget.budget(1):  # as `ladder run` does: one thread a task either way, the CNN's too
@@ -278,15 +278,15 @@ import signal, sys
 # As from a terminal: a suite started in the background (`cmd &` in a script) hands its children
 # SIGINT ignored, and Python then installs no handler that could raise the interrupt.
 signal.signal(signal.SIGINT, signal.default_int_handler)
-from ladder import backends, budget, drawing
+from ladder import budget, drawing, executors
 from ladder.cli import main
 
-attempt = backends.attempt
+attempt = executors.attempt
 def saying(task, *args):
     sys.stdout.write(f"fitting {task.rung.name}\n")  # one write: the two threads' lines stay whole
     sys.stdout.flush()
     return attempt(task, *args)
-backends.attempt = saying
+executors.attempt = saying
 # Two idle cores, however busy the machine is: the run starts the figures' helper, and says so.
 budget.idle_cores = lambda *args, **kwargs: 2
 started = drawing.Helper.__init__
@@ -337,7 +337,7 @@ def test_ctrl_c_during_fits_in_threads_exits_130_at_once_and_writes_nothing(writ
 def test_where_the_tasks_run(n_tasks, images, jobs, threads, backend, where):
     import numpy as np
 
-    from ladder.backends import runs_in
+    from ladder.executors import runs_in
     from ladder.data import Dataset
 
     X = np.zeros((4, 8, 8) if images else (4, 2))
