@@ -7,15 +7,16 @@ to records.py, which turns them into results.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from . import budget, executors
 from .augment import probe_scores
-from .experiments import load_dataset
+from .experiments import load_dataset, resolve
 from .experiments.spec import ExperimentSpec
+from .devices import pick_device
+from .plan import RunPlan
 from .records import experiment_record
 from .task import Failed, Listener, RungRun, Task, failing_softly, run_rung
 
@@ -42,44 +43,32 @@ def load_datasets(specs: list[ExperimentSpec]) -> list:
     return [loaded[repr(sorted(spec.dataset.model_dump().items()))] for spec in specs]
 
 
-def parallel_work(specs: list[ExperimentSpec], datasets: list, seeds: int) -> float:
-    """The training that parallel jobs could share: Σ epochs × training points over the PyTorch
-    rungs of every seed; unbounded when the run holds an image dataset.
-
-    A run with images runs its jobs in threads of this process (executors.run_threads), which
-    cost nothing to start; worker processes cost one or two seconds each, and only a run with
-    enough training pays them back (budget.PARALLEL_WORK).
-    """
-    if executors.holds_images(datasets):
-        return math.inf
-    return seeds * sum(r.train.epochs * len(dataset.X_train)
-                       for spec, dataset in zip(specs, datasets) for r in spec.rungs if r.train is not None)
-
-
-def run_experiment(spec: ExperimentSpec, seeds: list[int], device: str = "auto",
-                   listener: Listener | None = None, dataset=None, jobs: int = 1) -> ExperimentRun:
+def run_experiment(spec: ExperimentSpec | str, seeds: list[int], plan: RunPlan | None = None,
+                   listener: Listener | None = None, dataset=None) -> ExperimentRun:
     """Fit every rung with every seed; return the results.json record with the claims checked.
 
-    `dataset` may be given when it is already loaded; by default it is loaded from the spec.
+    `spec` is an ExperimentSpec or what `ladder run` takes: a built-in experiment's name or a
+    .toml file's path. `dataset` may be given when it is already loaded; by default it is
+    loaded from the spec. Without a `plan` the tasks run in turn in this process (ladder.plan).
     """
-    return run_experiments([spec], seeds, device, listener,
-                           None if dataset is None else [dataset], jobs)[0]
+    if isinstance(spec, str):
+        spec = resolve(spec)
+    return run_experiments([spec], seeds, plan, listener, None if dataset is None else [dataset])[0]
 
 
-def run_experiments(specs: list[ExperimentSpec], seeds: list[int], device: str = "auto",
-                    listener: Listener | None = None, datasets: list | None = None,
-                    jobs: int = 1, threads: int | None = None, backend: str = "local",
-                    address: str | None = None) -> list[ExperimentRun]:
-    """Every rung × seed of every experiment as one list of tasks, run by a backend, then assembled.
+def run_experiments(specs: list[ExperimentSpec], seeds: list[int], plan: RunPlan | None = None,
+                    listener: Listener | None = None, datasets: list | None = None) -> list[ExperimentRun]:
+    """Every rung × seed of every experiment as one list of tasks, run by an executor, then assembled.
 
-    `jobs` > 1 runs the tasks in that many worker processes with `threads` threads each;
-    `backend` "ray" runs them on Ray (a local instance, or the cluster at `address`). A task that
-    fails marks its rung failed (ladder.records); the other tasks go on.
+    `plan` (ladder.plan.plan_run) says where the tasks run, how many at a time and with how many
+    threads each; by default they run in turn in this process. A task that fails marks its rung
+    failed (ladder.records); the other tasks go on.
     A rung that is the same as a rung fitted in this run (`same_as`) is not trained again: that
     model is scored on this experiment's probes.
     """
     listener = listener or Listener()
     datasets = datasets if datasets is not None else load_datasets(specs)
+    plan = plan or RunPlan(device=pick_device("auto").type)
     reused = _reused(specs)
     tasks = [Task(i, rung, seed, spec.probes) for i, spec in enumerate(specs) for rung in spec.rungs
              if (i, rung.name) not in reused for seed in seeds]
@@ -95,12 +84,12 @@ def run_experiments(specs: list[ExperimentSpec], seeds: list[int], device: str =
                 continue
             # Under the tasks' own cap: in a run on threads, a thread count set here would change
             # the fits under way in the other threads.
-            with budget.budget(threads or 1):
+            with budget.budget(plan.threads, plan.asked_threads):
                 scored = _score_again(run, specs[experiment].name, rung, datasets[i], specs[i].probes)
             store(i, name, seed, scored)
 
-    for t, run in executors.execute(tasks, datasets, device, listener, jobs, threads, backend, address):
-        # A reused model is scored as soon as it is back (on a parallel backend, while the other
+    for t, run in executors.execute(tasks, datasets, plan, listener):
+        # A reused model is scored as soon as it is back (on a parallel executor, while the other
         # tasks go on), not after the last task: the full run's three took 1.7 s with a core idle.
         store(t.experiment, t.rung.name, t.seed, run)
     return [_assemble(spec, dataset, seeds,

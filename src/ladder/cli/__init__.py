@@ -110,8 +110,11 @@ def _leave(code) -> None:
     """
     import threading
 
+    # No public API runs the atexit functions before exit: a Python without this private name
+    # (it is there in 3.11-3.13) exits the usual way (tests/test_cli.py runs both ways).
+    run_exit_functions = getattr(atexit, "_run_exitfuncs", None)
     others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
-    if "torch" not in sys.modules or others:
+    if "torch" not in sys.modules or others or run_exit_functions is None:
         sys.exit(code)
     if code is None:
         code = 0
@@ -121,7 +124,7 @@ def _leave(code) -> None:
     from ..executors import stop_worker_server
 
     stop_worker_server()  # before the atexit functions, which remove its socket's folder
-    atexit._run_exitfuncs()
+    run_exit_functions()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
