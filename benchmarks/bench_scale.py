@@ -24,11 +24,13 @@ def numbers(runs) -> dict:
 
 
 def timed(specs, seeds: int, backend: str, jobs: int) -> tuple[float, dict]:
-    from ladder.runner import run_experiments
+    from ladder.plan import plan_run
+    from ladder.runner import load_datasets, run_experiments
 
+    datasets = load_datasets(specs)
+    plan = plan_run(specs, datasets, seeds, jobs, backend=backend, device="cpu", cores=jobs)
     start = time.perf_counter()
-    runs = run_experiments(specs, list(range(seeds)), "cpu", jobs=1 if backend == "serial" else jobs,
-                           threads=1, backend=backend)
+    runs = run_experiments(specs, list(range(seeds)), plan, datasets=datasets)
     return time.perf_counter() - start, numbers(runs)
 
 
@@ -39,7 +41,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from ladder import experiments
-    from ladder.ray_backend import connect, import_ray
+    from ladder.ray_executor import connect, import_ray
 
     specs = [experiments.resolve(name) for name in EXPERIMENTS]
     n_rungs = sum(len(spec.rungs) for spec in specs)

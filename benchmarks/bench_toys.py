@@ -45,7 +45,7 @@ def time_in_process(seeds: int) -> dict[str, float]:
     for name in EXPERIMENTS:
         spec = experiments.resolve(name)
         start = time.perf_counter()
-        run_experiment(spec, list(range(seeds)), "auto")
+        run_experiment(spec, list(range(seeds)))
         times[name] = time.perf_counter() - start
     return times
 

@@ -271,11 +271,44 @@ def test_strict_exits_0_when_every_claim_holds(invoke, tiny_toml):
     assert invoke("run", tiny_toml, "--strict").exit_code == 0
 
 
+# -- the run's plan: made once, passed down ------------------------------------------------------
+def test_threads_reach_each_task_through_the_plan_and_not_through_the_environment(invoke, tiny_toml,
+                                                                                   monkeypatch):
+    from ladder import budget, executors
+
+    monkeypatch.delenv(budget.ENV_VAR, raising=False)
+    asked, real = [], executors.attempt
+
+    def spy(task, *args):
+        asked.append(budget.requested_threads())  # what an estimator of the task would be told
+        return real(task, *args)
+    monkeypatch.setattr(executors, "attempt", spy)
+    assert invoke("run", tiny_toml, "--threads", "3", "--jobs", "1").exit_code == 0
+    assert budget.ENV_VAR not in os.environ
+    assert asked == [3, 3]  # both rungs of the tiny ladder
+
+
+def test_the_device_is_resolved_once_per_run(invoke, tiny_toml, monkeypatch):
+    import ladder.devices
+    import ladder.estimators
+
+    asked, real = [], ladder.devices.pick_device
+
+    def spy(device="auto"):
+        asked.append(device)
+        return real(device)
+    monkeypatch.setattr(ladder.devices, "pick_device", spy)
+    monkeypatch.setattr(ladder.estimators, "pick_device", spy)
+    assert invoke("run", tiny_toml, "--seeds", "2").exit_code == 0
+    assert asked.count("auto") == 1  # the tasks are given the device it resolved to
+    assert set(asked) - {"auto"} <= {"cpu", "cuda", "mps"}
+
+
 # -- interruptions --------------------------------------------------------------------------------
 def test_an_interrupted_run_writes_nothing_and_keeps_the_old_results(invoke, write_toml, tmp_path,
                                                                      monkeypatch):
-    import ladder.runner
-    real = ladder.runner.run_rung
+    import ladder.task
+    real = ladder.task.run_rung
     calls = []  # each rung fitted: two of the first experiment, then the first of the second
 
     def interrupted(rung, dataset, *args, **kwargs):
@@ -283,7 +316,7 @@ def test_an_interrupted_run_writes_nothing_and_keeps_the_old_results(invoke, wri
         if len(calls) == 3:
             raise KeyboardInterrupt
         return real(rung, dataset, *args, **kwargs)
-    monkeypatch.setattr(ladder.runner, "run_rung", interrupted)
+    monkeypatch.setattr(ladder.task, "run_rung", interrupted)
     out = tmp_path / "out"
     out.mkdir()
     (out / "results.json").write_text("old results", encoding="utf-8")
@@ -349,8 +382,7 @@ def test_plain_ladder_run_is_the_progression(invoke, monkeypatch):
             self.record = {"name": spec.name, "title": spec.title, "task": spec.task, "rungs": [],
                            "claims": [], "dataset": {"name": spec.dataset.name, "n_train": 1, "n_test": 1}}
 
-    def fake(specs, seeds, device, listener, datasets=None, jobs=1, threads=None, backend="local",
-             address=None):
+    def fake(specs, seeds, plan, listener, datasets=None):
         names.extend(spec.name for spec in specs)
         return [Ran(spec) for spec in specs]
     monkeypatch.setattr(ladder.runner, "run_experiments", fake)
@@ -393,6 +425,8 @@ BAD_INPUT = [
      ["rungs[1] (mlp).train.epoch: unknown key", "valid keys: epochs, optimizer, lr"]),
     ("unknown top-level key", edit('title = "a tiny ladder"', 'titel = "a tiny ladder"'), [],
      ["titel: unknown key", "valid keys: name, title, story, dataset, rungs, claims"]),
+    ("a rung's unknown key", TINY.replace('name = "logreg"', 'name = "logreg"\nmodle = 1', 1), [],
+     ["rungs[0] (logreg).modle: unknown key", "valid keys: name, features, model, train, sweep, same_as"]),
     ("wrong type", edit("epochs = 30", 'epochs = "thirty"'), [],
      ["rungs[1] (mlp).train.epochs:", "valid integer"]),
     ("negative epochs", edit("epochs = 30", "epochs = -30"), [],
@@ -678,7 +712,8 @@ def test_jobs_auto_spreads_toys_with_enough_training_and_any_run_with_images():
 
     from ladder import budget, experiments
     from ladder.data import Dataset
-    from ladder.runner import load_datasets, parallel_work
+    from ladder.plan import parallel_work
+    from ladder.runner import load_datasets
 
     toys = [experiments.resolve(name) for name in ("circles", "sine", "spirals")]
     toy_data = load_datasets(toys)
@@ -717,6 +752,8 @@ import atexit, sys, threading, time
 import torch
 from ladder.cli import main
 atexit.register(lambda: print("atexit ran", flush=True))
+if "--no-private-atexit" in sys.argv:  # a Python whose atexit has no _run_exitfuncs
+    del atexit._run_exitfuncs
 if "--thread" in sys.argv:
     threading.Thread(target=lambda: (time.sleep(0.3), print("thread finished", flush=True))).start()
 sys.argv = ["ladder", *sys.argv[1:sys.argv.index("--")]]
@@ -733,6 +770,18 @@ def test_the_quick_exit_keeps_the_exit_status_and_runs_atexit(args, code):
     done = subprocess.run([sys.executable, "-c", LEAVE, *args, "--"], capture_output=True, text=True)
     assert done.returncode == code, done.stderr
     assert done.stdout.rstrip().endswith("atexit ran")  # after everything the command printed
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("args, code", [(["list"], 0), (["run", "no-such-experiment"], 2)])
+def test_without_the_private_atexit_function_the_exit_is_the_usual_one(args, code):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", LEAVE, *args, "--", "--no-private-atexit"],
+                          capture_output=True, text=True)
+    assert done.returncode == code, done.stderr
+    assert done.stdout.rstrip().endswith("atexit ran")  # by Python's own exit this time
     assert "Traceback" not in done.stderr
 
 
@@ -767,11 +816,11 @@ def test_workers_are_started_early_only_where_the_run_is_likely_to_use_them(targ
 def test_an_early_server_is_stopped_when_the_run_plans_no_workers(invoke, tiny_toml, monkeypatch):
     from multiprocessing import forkserver
 
-    from ladder import backends, budget
+    from ladder import budget, executors
 
-    started, start = [], backends.start_workers_early
+    started, start = [], executors.start_workers_early
     monkeypatch.setattr(budget, "idle_cores", lambda: 2)
-    monkeypatch.setattr(backends, "start_workers_early",
+    monkeypatch.setattr(executors, "start_workers_early",
                         lambda: started.append(start() or forkserver._forkserver._forkserver_pid))
     result = invoke("run", tiny_toml, "--seeds", "2")  # two tiny tasks: too little training to share
     assert result.exit_code == 0, result.output

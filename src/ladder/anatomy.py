@@ -162,7 +162,7 @@ def _declared_sample(spec):
     import numpy as np
 
     from .data import DATASETS, Dataset
-    from .runner import load_dataset
+    from .experiments import load_dataset
 
     make = DATASETS[spec.dataset.name]
     if make.shape is None:

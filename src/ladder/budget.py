@@ -15,7 +15,8 @@ thread). So ladder chooses, here and nowhere else:
 - never more than the run's budget: the cores the process may use, less those that other
   programs were seen using when the run started, divided among parallel jobs.
 
-`--threads N`, the `LADDER_THREADS` variable and the estimators' `n_threads` override the choice.
+`--threads N` (the run's plan), the `LADDER_THREADS` variable and the estimators' `n_threads`
+override the choice.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ from typing import Iterator
 
 ENV_VAR = "LADDER_THREADS"
 
-# The most threads the current task may use (set by the runner for a run, or by a worker).
+# The most threads the current task may use, and the count the run asked for (--threads), set
+# by the executor around a task (or by a worker) from the run's plan.
 _cap: ContextVar[int | None] = ContextVar("ladder_thread_cap", default=None)
+_asked: ContextVar[int | None] = ContextVar("ladder_threads_asked", default=None)
 
 
 def usable_cores() -> int:
@@ -70,11 +73,14 @@ def idle_cores(sample_seconds: float = 0.2) -> int:
 
 
 def requested_threads(n_threads: int | None = None) -> int | None:
-    """An explicit thread count: `n_threads` if given, else $LADDER_THREADS, else None (ladder chooses)."""
+    """An explicit thread count: `n_threads` if given, else the run's --threads, else
+    $LADDER_THREADS, else None (ladder chooses)."""
     if n_threads is not None:
         if int(n_threads) < 1:
             raise ValueError(f"n_threads must be >= 1, got {n_threads}")
         return int(n_threads)
+    if _asked.get() is not None:
+        return _asked.get()
     value = os.environ.get(ENV_VAR, "").strip()
     if not value:
         return None
@@ -115,18 +121,23 @@ def _off_the_cpu(module) -> bool:
 
 
 @contextmanager
-def budget(cores: int) -> Iterator[int]:
-    """Within this block no task uses more than `cores` threads (the run's share of the machine)."""
-    token = _cap.set(max(1, int(cores)))
+def budget(cores: int | None, asked: int | None = None) -> Iterator[int | None]:
+    """Within this block no task uses more than `cores` threads (the run's share of the machine;
+    None: no cap, each task samples the machine itself), and each uses `asked` threads (--threads)
+    where given, instead of ladder's choice."""
+    token, asked_token = _cap.set(None if cores is None else max(1, int(cores))), _asked.set(asked)
     try:
         yield _cap.get()
     finally:
+        _asked.reset(asked_token)
         _cap.reset(token)
 
 
-def set_cap(cores: int) -> None:
-    """Cap every later task of this thread at `cores` threads (a worker process's share)."""
+def set_cap(cores: int, asked: int | None = None) -> None:
+    """Cap every later task of this thread at `cores` threads (a worker process's share), each
+    using `asked` threads where given."""
     _cap.set(max(1, int(cores)))
+    _asked.set(asked)
 
 
 #: Training passes over samples (Σ epochs × training points of the PyTorch tasks) below which a

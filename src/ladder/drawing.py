@@ -297,3 +297,26 @@ def _draw_beside_helper(jobs: list, folder: Path, on_drawn: Callable[[int], None
     finally:
         helper.stop()
     return by_helper
+
+
+def draw_all(runs, folder: Path, on_figure: Callable[[str], None] = lambda title: None,
+             helper=False) -> tuple[dict[str, list[dict]], list[dict]]:
+    """Draw and save every figure of every run into `folder`; return what was drawn.
+
+    Returns (experiment name → its figures, the run-level figures), each figure as
+    {"file": "<folder name>/<file>.png", "title": …}. `on_figure(title)` is called after each.
+    With `helper` (True, or a `drawing.Helper` already started), a second process draws some of
+    them on another core (`drawing.draw_figures`); the calling script must then keep its work
+    under `if __name__ == "__main__":`, as any script that starts processes with "spawn".
+    """
+    from .figures import figure_jobs, file_name
+
+    folder.mkdir(parents=True, exist_ok=True)
+    jobs = figure_jobs(runs)
+    draw_figures(runs, folder, lambda index: on_figure(jobs[index][2]), helper)
+    per_experiment: dict[str, list[dict]] = {run.record["name"]: [] for run in runs}
+    summary: list[dict] = []
+    for job in jobs:
+        entry = {"file": f"{folder.name}/{file_name(job)}", "title": job[2]}
+        (per_experiment[job[0]] if job[0] else summary).append(entry)
+    return per_experiment, summary

@@ -7,6 +7,7 @@ a time and nothing is drawn that is not saved.
 
 from __future__ import annotations
 
+import io
 import warnings
 from pathlib import Path
 from typing import Callable, Iterator
@@ -163,10 +164,15 @@ def file_name(job) -> str:
     return f"{experiment}-{slug}.png" if experiment else f"{slug}.png"
 
 
+def figure_png(figure, dpi: int = 110) -> bytes:
+    """A matplotlib Figure as the bytes of a PNG."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)  # layouts are constrained: no second "tight" pass
+    return buffer.getvalue()
+
+
 def render(draw: Callable) -> bytes:
     """The PNG of the figure that `draw()` makes."""
-    from .outputs import figure_png
-
     with warnings.catch_warnings():
         # A figure's helper model (the PCA-plane classifier) may stop at max_iter: the picture stands.
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -179,29 +185,6 @@ def draw_one(job, folder: Path) -> None:
     from .atomic import write_atomic
 
     write_atomic(folder / file_name(job), render(job[3]))
-
-
-def draw_all(runs, folder: Path, on_figure: Callable[[str], None] = lambda title: None,
-             helper=False) -> tuple[dict[str, list[dict]], list[dict]]:
-    """Draw and save every figure of every run into `folder`; return what was drawn.
-
-    Returns (experiment name → its figures, the run-level figures), each figure as
-    {"file": "<folder name>/<file>.png", "title": …}. `on_figure(title)` is called after each.
-    With `helper` (True, or a `drawing.Helper` already started), a second process draws some of
-    them on another core (`drawing.draw_figures`); the calling script must then keep its work
-    under `if __name__ == "__main__":`, as any script that starts processes with "spawn".
-    """
-    from .drawing import draw_figures
-
-    folder.mkdir(parents=True, exist_ok=True)
-    jobs = figure_jobs(runs)
-    draw_figures(runs, folder, lambda index: on_figure(jobs[index][2]), helper)
-    per_experiment: dict[str, list[dict]] = {run.record["name"]: [] for run in runs}
-    summary: list[dict] = []
-    for job in jobs:
-        entry = {"file": f"{folder.name}/{file_name(job)}", "title": job[2]}
-        (per_experiment[job[0]] if job[0] else summary).append(entry)
-    return per_experiment, summary
 
 
 def count_figures(runs) -> int:

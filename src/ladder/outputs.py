@@ -7,7 +7,6 @@ previous run's outputs as they were. Only the entries ladder writes are ever rep
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -79,7 +78,7 @@ def _write_into(stage: Path, out: Path, runs, results: dict, started: float, fig
 
 
 def _draw(stage: Path, runs, results: dict, on_figure, helper) -> None:
-    from .figures import draw_all
+    from .drawing import draw_all
 
     begun = time.perf_counter()
     per_experiment, summary = draw_all(runs, stage / "figures", on_figure, helper)
@@ -119,13 +118,6 @@ def _swap_in(stage: Path, out: Path) -> None:
                 raise
     finally:
         shutil.rmtree(old, ignore_errors=True)
-
-
-def figure_png(figure, dpi: int = 110) -> bytes:
-    """A matplotlib Figure as the bytes of a PNG."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)  # layouts are constrained: no second "tight" pass
-    return buffer.getvalue()
 
 
 def save_torch_models(runs, folder: Path) -> list[Path]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import claims
-from .backends import Failed
 from .errors import LadderError
 from .metrics import value_of
 from .results import stand_in
+from .task import Failed
 
 
 def experiment_record(spec, dataset, seeds: list[int], runs_by_rung: list[list]) -> dict:

@@ -72,7 +72,7 @@ def _exit(code: int):
     """Exit with `code`. Where fits are still under way in threads of this process (a run on
     images stopped early), leave at once: on its way out Python would stop those threads inside
     PyTorch's C++ code, and the process would abort instead of exiting with `code`."""
-    from ..backends import tasks_running
+    from ..executors import tasks_running
 
     if tasks_running():
         sys.stdout.flush()
@@ -110,18 +110,21 @@ def _leave(code) -> None:
     """
     import threading
 
+    # No public API runs the atexit functions before exit: a Python without this private name
+    # (it is there in 3.11-3.13) exits the usual way (tests/test_cli.py runs both ways).
+    run_exit_functions = getattr(atexit, "_run_exitfuncs", None)
     others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
-    if "torch" not in sys.modules or others:
+    if "torch" not in sys.modules or others or run_exit_functions is None:
         sys.exit(code)
     if code is None:
         code = 0
     elif not isinstance(code, int):  # sys.exit("message"): printed, exit status 1, as Python does
         print(code, file=sys.stderr)
         code = 1
-    from ..backends import stop_worker_server
+    from ..executors import stop_worker_server
 
     stop_worker_server()  # before the atexit functions, which remove its socket's folder
-    atexit._run_exitfuncs()
+    run_exit_functions()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

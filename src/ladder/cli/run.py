@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,7 +29,7 @@ def run(
     experiments: Annotated[Optional[list[str]], typer.Argument(
         help="Built-in experiment names or .toml files; default: the whole progression.",
         show_default=False)] = None,
-    seeds: Annotated[int, typer.Option(help="How many seeds (0, 1, …) to run each rung with.")] = 1,
+    n_seeds: Annotated[int, typer.Option("--seeds", help="How many seeds (0, 1, …) to run each rung with.")] = 1,
     out: Annotated[Optional[Path], typer.Option(
         help="Folder for results.json, the figures, the trained PyTorch weights and report.html.")] = None,
     figures: Annotated[bool, typer.Option(help="With --out, draw the figures and write the HTML report.")] = True,
@@ -53,29 +52,29 @@ def run(
 ):
     """Run experiments, print a table per experiment and check each claim (✓ holds, ✗ fails)."""
     # Over 40 lines only by its option declarations above; the body is the run, step by step.
-    from .. import backends, budget, drawing
+    from .. import budget, drawing, executors
     from .. import experiments as exp
 
-    _check_run_options(seeds, jobs, threads, device)
-    backends.check_backend(backend, address)
+    _check_run_options(n_seeds, jobs, threads, device)
+    executors.check_backend(backend, address)
     targets = experiments or exp.PROGRESSION
     cores = budget.idle_cores()  # sampled before the run starts any work of its own
     second_process = cores >= 2 and jobs != "1" and backend != "serial"  # may draw figures
-    early = _workers_likely(targets, seeds, jobs, backend, cores)
+    early = _workers_likely(targets, n_seeds, jobs, backend, cores)
     if early:
-        backends.start_workers_early()
+        executors.start_workers_early()
     # A run on images runs in this process: the figures' helper process imports on the idle core
     # while this one imports and loads the data (ladder.drawing).
     with drawing.helper_started(second_process and out is not None and figures and not early
                                 and _holds_images(targets)) as helper:
         from ..outputs import prepare_out_dir
+        from ..plan import plan_run
         from ..results import document
         from ..runner import load_datasets, run_experiments
 
-        resolved = _check_device(device)
         specs = [exp.resolve(name) for name in targets]  # all checked before any run
         out_dir = prepare_out_dir(out) if out else None
-        seed_list = list(range(seeds))
+        seeds = list(range(n_seeds))
         date = datetime.now(timezone.utc).isoformat(timespec="seconds")
         started = time.perf_counter()
         datasets = load_datasets(specs)  # a bad dataset parameter fails before any training
@@ -83,16 +82,15 @@ def run(
             from ..figures import dataset_figures
 
             helper.prepare(dataset_figures(specs, datasets))
-        n_tasks = sum(len(spec.rungs) for spec in specs) * seeds
-        n_jobs, per_job = _plan(specs, datasets, seeds, n_tasks, jobs, backend, cores)
-        if early and backends.runs_in(n_tasks, datasets, n_jobs, per_job, backend) != "workers":
-            backends.stop_worker_server()  # the run's tasks stay in this process after all
-        with bars(console.rich) as progress, budget.budget(per_job):
-            runs = run_experiments(specs, seed_list, device, ProgressListener(progress), datasets,
-                                   n_jobs, per_job, backend, address)
+        # The run's plan, made once: where its tasks run, how many at a time, their threads, the device.
+        plan = plan_run(specs, datasets, n_seeds, jobs, threads, backend, address, device, cores)
+        if early and plan.executor != "workers":
+            executors.stop_worker_server()  # the run's tasks stay in this process after all
+        with bars(console.rich) as progress:
+            runs = run_experiments(specs, seeds, plan, ProgressListener(progress), datasets)
         records = [r.record for r in runs]
         _print_records(records)
-        results = document(records, seeds=seed_list, device=resolved.type, date=date,
+        results = document(records, seeds=seeds, device=plan.device, date=date,
                            timings={"experiments": time.perf_counter() - started})
         if out_dir is not None:
             # Drawn on two cores where the run may use them: with the helper already started, or
@@ -101,7 +99,7 @@ def run(
     from ..results import claims_line
 
     broken = _failures(records)
-    console.print(f"{claims_line(records)} · {time.perf_counter() - started:.1f} s on {resolved.type}")
+    console.print(f"{claims_line(records)} · {time.perf_counter() - started:.1f} s on {plan.device}")
     failed = sum(c["holds"] is False for r in records for c in r["claims"])
     if strict and (failed or broken):
         raise typer.Exit(1)
@@ -131,41 +129,29 @@ def _failures(records: list[dict]) -> list[str]:
     return broken
 
 
-def _check_run_options(seeds: int, jobs: str, threads: int | None, device: str) -> None:
+def _check_run_options(n_seeds: int, jobs: str, threads: int | None, device: str) -> None:
     """The options of `ladder run` that need nothing loaded, checked first."""
     from .. import budget
 
-    if seeds < 1:
-        raise LadderError(f"--seeds {seeds}: run each rung with at least 1 seed")
+    if n_seeds < 1:
+        raise LadderError(f"--seeds {n_seeds}: run each rung with at least 1 seed")
     if jobs != "auto" and not (jobs.isdigit() and int(jobs) >= 1):
         raise LadderError(f"--jobs {jobs!r}: give a number of parallel jobs >= 1, or auto")
     if threads is not None and threads < 1:
         raise LadderError(f"--threads {threads}: give a number of threads >= 1")
     if device not in ("auto", "cpu", "cuda", "mps"):
         raise LadderError(f"--device {device!r}: choose one of auto, cpu, cuda, mps")
-    if threads is not None:
-        os.environ[budget.ENV_VAR] = str(threads)  # worker processes inherit it
-    try:
+    try:  # a bad $LADDER_THREADS, said before anything runs
         budget.requested_threads()
     except ValueError as exc:
         raise LadderError(str(exc)) from None
 
 
-def _check_device(device: str):
-    """--device checked (PyTorch is imported to ask what is there); returns the torch device."""
-    from ..devices import device_available, pick_device
-
-    resolved = pick_device(device)
-    if not device_available(resolved):
-        raise LadderError(f"--device {device}: no such device is visible here; use --device auto or cpu")
-    return resolved
-
-
-def _workers_likely(targets: list[str], seeds: int, jobs: str, backend: str, cores: int) -> bool:
+def _workers_likely(targets: list[str], n_seeds: int, jobs: str, backend: str, cores: int) -> bool:
     """Whether the run is likely to fit its tasks in worker processes, guessed before the
     experiments are read (reading them imports PyTorch): several seeds or jobs asked for, free
-    cores, and no images (a run on images runs its jobs as threads). `_plan` decides for sure."""
-    if backend != "local" or cores < 2 or jobs == "1" or (jobs == "auto" and seeds < 2):
+    cores, and no images (a run on images runs its jobs as threads). `plan.plan_run` decides for sure."""
+    if backend != "local" or cores < 2 or jobs == "1" or (jobs == "auto" and n_seeds < 2):
         return False
     return not _holds_images(targets)
 
@@ -176,17 +162,6 @@ def _holds_images(targets: list[str]) -> bool:
     from .. import experiments as exp
 
     return any(data.is_image_dataset(exp.dataset_name(target) or "") for target in targets)
-
-
-def _plan(specs, datasets, seeds: int, n_tasks: int, jobs: str, backend: str, cores: int) -> tuple[int, int]:
-    """(parallel jobs, threads each): the run's budget is the `cores` other programs leave free."""
-    from .. import budget
-    from ..runner import parallel_work
-
-    work = parallel_work(specs, datasets, seeds)
-    # Ray's start-up is paid whatever the size of the run: there, "auto" always spreads the tasks.
-    jobs = 1 if backend == "serial" else jobs if jobs == "auto" else int(jobs)
-    return budget.plan(n_tasks, jobs, cores, work if backend == "local" else float("inf"))
 
 
 def _print_records(records: list[dict]) -> None:

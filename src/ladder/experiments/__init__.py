@@ -51,6 +51,21 @@ def resolve(target: str):
         return load(path)
 
 
+def load_dataset(spec):
+    """The dataset an experiment (an ExperimentSpec) names; an impossible parameter is a
+    LadderError naming the file."""
+    from .. import data  # (like the spec, loaded when an experiment is run, not when one is listed)
+
+    params = spec.dataset.model_extra or {}
+    try:
+        return data.load(spec.dataset.name, **params)
+    except ValueError as exc:
+        # The generators start their messages with the parameter's name: point at that key.
+        key, _, rest = str(exc).partition(" ")
+        where = f"dataset.{key}: {rest}" if key in params else f"dataset: {exc}"
+        raise LadderError(f"{spec.source}: {where} (dataset {spec.dataset.name!r})") from None
+
+
 def __getattr__(name: str):
     # The spec (pydantic models, every builder) loads when a file is read, not when names are listed.
     if name in ("ExperimentSpec", "load", "validate"):
@@ -60,5 +75,5 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["ExperimentSpec", "PROGRESSION", "builtin_names", "builtin_title", "dataset_name", "load", "resolve",
-           "validate"]
+__all__ = ["ExperimentSpec", "PROGRESSION", "builtin_names", "builtin_title", "dataset_name", "load", "load_dataset",
+           "resolve", "validate"]

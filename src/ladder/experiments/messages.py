@@ -52,7 +52,12 @@ def _fields(model: type[BaseModel], loc: tuple) -> list[str]:
             if isinstance(arg, type) and issubclass(arg, BaseModel):
                 model = arg
                 break
-    return list(model.model_fields)
+    return [key for key in model.model_fields if key not in SET_BY_LADDER]
+
+
+#: Keys of the schema that ladder fills in itself and a file never holds: `swept`, the values a
+#: sweep gave one of its expanded rungs (written to results.json as the rung's "sweep").
+SET_BY_LADDER = {"swept"}
 
 
 def pydantic_message(kind: str, message: str, root: type[BaseModel], loc: tuple) -> str:

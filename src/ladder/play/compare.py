@@ -6,7 +6,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from ..claims import Ref, evaluate, parse
 from ..estimators import TorchClassifier, TorchRegressor
-from .session import phi
+from .phi import phi
 
 #: The course's claim for each data set, as ladder claim checks over raw / phi / mlp `.score`
 #: (test accuracy for classification, test R² for regression).

@@ -21,7 +21,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .. import budget
-from ..backends import stop_worker_server
+from ..executors import stop_worker_server
 from .digit_service import DigitService
 from .protocol import CLIENT_TYPES, SESSION_TYPES, MessageError, decode, encode, grid
 from .session import PlayError

@@ -15,6 +15,8 @@ import torch
 from ..models import MLP, seeded
 from ..train import Diverged, train
 from . import datasets
+from .compare import compare
+from .phi import phi
 from .settings import DATA_KEYS, DEFAULTS, NETWORK_KEYS, Limits, check
 
 BOUNDARY = 100  # the heat map is BOUNDARY × BOUNDARY cells over the plane
@@ -26,14 +28,6 @@ EXPLODES = 2
 
 class PlayError(ValueError):
     """A message the session cannot act on; its text is the one line sent back to the client."""
-
-
-def phi(X: np.ndarray, features: list[str]) -> np.ndarray:
-    """The chosen input features (the course's φ) of points X (n, 2), as columns."""
-    x1, x2 = X[:, 0], X[:, 1]
-    columns = {"x1": x1, "x2": x2, "x1sq": x1 ** 2, "x2sq": x2 ** 2, "x1x2": x1 * x2,
-               "sinx1": np.sin(x1), "sinx2": np.sin(x2)}
-    return np.column_stack([columns[f] for f in features]).astype(np.float32)
 
 
 def plane(cells: int) -> np.ndarray:
@@ -91,7 +85,6 @@ class Session:
         if kind == "csv":
             return self._csv(message)
         if kind == "compare":
-            from .compare import compare
             return [compare(self.data, self.settings)]
         raise PlayError(f"unknown message type {kind!r}; send one of: set, play, pause, step, "
                         f"reset, csv, compare")

@@ -26,7 +26,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from .. import budget
-from ..backends import worker_context
+from ..executors import worker_context
 from .compare import compare
 from .protocol import encode
 from .session import Session
@@ -168,9 +168,16 @@ def _serve(requests, answers, limits: Limits) -> None:
                 run(rid, lambda: JOBS[job](sid, *args))
 
 
+def preloaded_context():
+    """The workers' multiprocessing context, its forkserver importing this module (and with it the
+    comparison's scikit-learn) and ladder.play.warm, which trains a session once."""
+    worker_context("ladder.play.workers")
+    return worker_context("ladder.play.warm")
+
+
 def warm_up() -> None:
     """Start the forkserver now, importing ladder.play.warm, so the first session opens at once."""
-    context = worker_context("ladder.play.warm")
+    context = preloaded_context()
     if context.get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
@@ -186,7 +193,7 @@ class Worker:
     """One worker process, seen from the server: requests go out by id, answers come back in any order."""
 
     def __init__(self, limits: Limits, on_death):
-        context = worker_context("ladder.play.warm")
+        context = preloaded_context()
         requests, self.requests = context.Pipe(duplex=False)
         self.answers, answers = context.Pipe(duplex=False)
         self.process = context.Process(target=_serve, args=(requests, answers, limits), name="ladder-play-worker",

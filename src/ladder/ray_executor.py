@@ -1,4 +1,4 @@
-"""The ray backend: each rung × seed task is a Ray task, on a local instance or on a cluster.
+"""The ray executor (`--backend ray`): each rung × seed task is a Ray task, on a local instance or on a cluster.
 
 Ray is an optional extra (`pip install 'ladder[ray]'`) and is imported only here, only when a
 run asks for it, so `ladder --help` stays fast. Each dataset goes into the object store once
@@ -13,7 +13,7 @@ import socket
 from typing import Iterator
 
 from . import budget
-from .backends import Failed, Task, attempt, describe, report
+from .task import Failed, Task, attempt, describe, report_done
 from .errors import LadderError
 
 INSTALL = "the ray backend needs Ray: pip install 'ladder[ray]'"
@@ -69,9 +69,9 @@ def connect(ray, address: str | None, cpus: int) -> bool:
     return True
 
 
-def _ray_task(task: Task, dataset, device: str, threads: int):
+def _ray_task(task: Task, dataset, device: str, threads: int, asked_threads: int | None):
     """What runs on a Ray worker: one rung × seed under the task's share of the budget."""
-    with budget.budget(threads):
+    with budget.budget(threads, asked_threads):
         return attempt(task, dataset, device)
 
 
@@ -94,25 +94,27 @@ def _gpus(ray, device: str) -> float:
     return 0
 
 
-def run_ray(tasks: list[Task], datasets: list, device: str, listener, threads: int,
-            address: str | None = None, jobs: int = 1) -> Iterator[tuple[Task, object]]:
-    """Every task as a Ray task of `threads` CPUs; yields (task, RungRun or Failed) as each ends.
+def run_ray(tasks: list[Task], datasets: list, plan, listener) -> Iterator[tuple[Task, object]]:
+    """Every task as a Ray task of the plan's threads in CPUs; yields (task, RungRun or Failed) as
+    each ends.
 
-    Without `address` a local instance of `jobs` × `threads` CPUs is started and stopped after.
-    On Ctrl-C (or any error) the pending tasks are cancelled.
+    Without the plan's address a local instance of jobs × threads CPUs is started and stopped
+    after. On Ctrl-C (or any error) the pending tasks are cancelled.
     """
-    ray = import_ray(loopback=address is None)
-    started = connect(ray, address, max(1, jobs) * threads)
+    ray = import_ray(loopback=plan.address is None)
+    threads = plan.threads or 1
+    started = connect(ray, plan.address, plan.jobs * threads)
     pending: dict = {}
     try:
         refs = [ray.put(dataset) for dataset in datasets]  # once each, not once per task
-        remote = ray.remote(_ray_task).options(num_cpus=threads, num_gpus=_gpus(ray, device),
+        remote = ray.remote(_ray_task).options(num_cpus=threads, num_gpus=_gpus(ray, plan.device),
                                                max_retries=RETRIES)
-        pending = {remote.remote(task, refs[task.experiment], device, threads): task for task in tasks}
+        pending = {remote.remote(task, refs[task.experiment], plan.device, threads, plan.asked_threads): task
+                   for task in tasks}
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
             for ref in done:
-                yield report(listener, pending.pop(ref), _outcome(ray, ref))
+                yield report_done(listener, pending.pop(ref), _outcome(ray, ref))
     except BaseException:
         for ref in pending:
             ray.cancel(ref, force=True)

@@ -10,10 +10,11 @@ import pytest
 
 from conftest import leftovers, read_results, running, temporary_files
 
-from ladder import backends, budget, experiments as exp
-from ladder.backends import Failed, Task
+from ladder import budget, executors, experiments as exp
+from ladder.task import Failed, Task
 from ladder.experiments.spec import Component, RungSpec
-from ladder.runner import Listener, RungRun, load_dataset, run_experiments
+from ladder.plan import RunPlan, plan_run
+from ladder.runner import Listener, RungRun, load_dataset, load_datasets, run_experiments
 
 SEEDS = [0, 1, 2]
 
@@ -50,9 +51,14 @@ def ray_instance():
     ray.shutdown()
 
 
+def planned(specs, seeds, jobs: int, backend: str = "local") -> RunPlan:
+    """The plan of `ladder run --jobs JOBS --backend BACKEND --device cpu` with JOBS free cores."""
+    return plan_run(specs, load_datasets(specs), len(seeds), jobs, None, backend, None, "cpu", cores=jobs)
+
+
 def run_on(backend: str, specs, seeds=SEEDS):
     jobs = 1 if backend == "serial" else 2
-    return [run.record for run in run_experiments(specs, seeds, "cpu", jobs=jobs, threads=1, backend=backend)]
+    return [run.record for run in run_experiments(specs, seeds, planned(specs, seeds, jobs, backend))]
 
 
 def numbers(records: list[dict]) -> dict:
@@ -109,7 +115,8 @@ def test_a_worker_that_dies_fails_its_task_only(backend, request):
     spec = exp.resolve("circles")
     logreg = next(r for r in spec.rungs if r.model.kind == "logistic")
     tasks = [Task(0, logreg, 0), Task(0, KillsItsWorker(), 0), Task(0, logreg, 1), Task(0, logreg, 2)]
-    done = backends.execute(tasks, [load_dataset(spec)], "cpu", Listener(), jobs=2, threads=1, backend=backend)
+    plan = RunPlan("workers" if backend == "local" else backend, jobs=2, threads=1, device="cpu")
+    done = executors.execute(tasks, [load_dataset(spec)], plan, Listener())
     results = {id(task): result for task, result in done}
     killed = results.pop(id(tasks[1]))
     assert isinstance(killed, Failed) and "died" in killed.reason.lower()
@@ -191,16 +198,16 @@ train = { epochs = 2, optimizer = "adam", lr = 0.01, batch_size = 64 }
 
 def test_a_run_on_images_gives_the_same_numbers_and_notes_in_threads_as_in_one(write_toml, monkeypatch):
     spec = exp.resolve(str(write_toml(DIGITS)))
-    real, calls = backends.run_threads, []
+    real, calls = executors.run_threads, []
 
     def spy(*args):
         calls.append(args)
         return real(*args)
-    monkeypatch.setattr(backends, "run_threads", spy)
+    monkeypatch.setattr(executors, "run_threads", spy)
 
     def run(jobs):
         with budget.budget(1):  # as `ladder run` does: one thread a task either way, the CNN's too
-            (done,) = run_experiments([spec], [0, 1, 2], "cpu", jobs=jobs, threads=1)
+            (done,) = run_experiments([spec], [0, 1, 2], planned([spec], [0, 1, 2], jobs))
         return numbers([done.record]), [rung.get("notes", []) for rung in done.record["rungs"]]
 
     alone = run(1)
@@ -231,7 +238,7 @@ class Follows(Listener):
 def test_in_threads_the_listener_follows_each_task_epoch_by_epoch_in_its_own_thread(write_toml):
     spec, follows = exp.resolve(str(write_toml(DIGITS))), Follows()
     with budget.budget(1):
-        run_experiments([spec], [0, 1], "cpu", follows, jobs=2, threads=1)
+        run_experiments([spec], [0, 1], planned([spec], [0, 1], 2), follows)
     by_thread = {}
     for thread, *call in follows.calls:
         by_thread.setdefault(thread, []).append(tuple(call))
@@ -254,7 +261,7 @@ def test_in_threads_an_error_in_the_listener_reaches_the_caller(write_toml):
 
     spec = exp.resolve(str(write_toml(DIGITS)))
     with budget.budget(1), pytest.raises(RuntimeError, match="the progress bar broke"):
-        run_experiments([spec], [0, 1], "cpu", Broken(), jobs=2, threads=1)
+        run_experiments([spec], [0, 1], planned([spec], [0, 1], 2), Broken())
 
 
 FITS_UNTIL_STOPPED = DIGITS.split("[[rungs]]")[0] + """
@@ -280,15 +287,15 @@ import signal, sys
 # As from a terminal: a suite started in the background (`cmd &` in a script) hands its children
 # SIGINT ignored, and Python then installs no handler that could raise the interrupt.
 signal.signal(signal.SIGINT, signal.default_int_handler)
-from ladder import backends, budget, drawing
+from ladder import budget, drawing, executors
 from ladder.cli import main
 
-attempt = backends.attempt
+attempt = executors.attempt
 def saying(task, *args):
     sys.stdout.write(f"fitting {task.rung.name}\n")  # one write: the two threads' lines stay whole
     sys.stdout.flush()
     return attempt(task, *args)
-backends.attempt = saying
+executors.attempt = saying
 # Two idle cores, however busy the machine is: the run starts the figures' helper, and says so.
 budget.idle_cores = lambda *args, **kwargs: 2
 started = drawing.Helper.__init__
@@ -339,7 +346,7 @@ def test_ctrl_c_during_fits_in_threads_exits_130_at_once_and_writes_nothing(writ
 def test_where_the_tasks_run(n_tasks, images, jobs, threads, backend, where):
     import numpy as np
 
-    from ladder.backends import runs_in
+    from ladder.plan import runs_in
     from ladder.data import Dataset
 
     X = np.zeros((4, 8, 8) if images else (4, 2))
@@ -364,7 +371,7 @@ def test_a_model_reused_through_a_chain_of_same_as_is_fitted_once_and_scored_in_
         def rung_started(self, rung, seed, epochs):
             fitted.append(rung)
 
-    runs = run_experiments(specs, [0], "cpu", Counts(), jobs=jobs, threads=1)
+    runs = run_experiments(specs, [0], planned(specs, [0], jobs), Counts())
     accuracy = {run.record["name"]: run.record["rungs"][-1]["metrics"]["test_accuracy"]["values"]
                 for run in runs}
     assert sorted(fitted) == ["logreg", "mlp"]  # the MLP is trained once, for "first"
@@ -389,8 +396,27 @@ def test_a_reused_model_whose_scoring_raises_fails_that_rung_only(write_toml, mo
         raise RuntimeError("the probes could not be scored")
     monkeypatch.setattr(runner, "probe_scores", broken)
 
-    first_run, again_run = run_experiments([source, reuser], [0, 1], "cpu", jobs=1)
+    first_run, again_run = run_experiments([source, reuser], [0, 1], RunPlan(device="cpu"))
     (twin,) = again_run.record["rungs"]
     assert twin["status"] == "failed"
     assert [f["reason"] for f in twin["failures"]] == ["RuntimeError: the probes could not be scored"] * 2
     assert all(r["status"] == "ok" for r in first_run.record["rungs"])  # the model it reuses is fine
+
+
+def test_without_multiprocessing_s_private_names_the_worker_server_is_left_to_end_with_the_process(
+        monkeypatch):
+    import subprocess
+    from multiprocessing import forkserver
+
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        class Server:  # a forkserver module of another Python: a pid, no _stop
+            _forkserver_pid = bystander.pid
+        monkeypatch.setattr(forkserver, "_forkserver", Server())
+        executors.stop_worker_server()
+        monkeypatch.delattr(forkserver, "_forkserver")
+        executors.stop_worker_server()
+        assert bystander.poll() is None  # nothing was ended that could not then be reaped
+    finally:
+        bystander.kill()
+        bystander.wait()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import warnings
 
-from ladder.notes import caught_warnings, first_lines
+from ladder.task_warnings import caught_warnings, first_lines
 
 
 def test_each_thread_catches_only_its_own_warnings_and_the_process_state_comes_back():

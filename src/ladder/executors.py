@@ -1,11 +1,12 @@
-"""Backends: execute a list of pure tasks (one rung fitted with one seed) and hand back the results.
+"""Executors: run a list of tasks (one rung fitted with one seed each) and hand back the results.
 
-The runner builds the tasks and assembles the records; a backend only executes. `serial` runs
+The runner builds the tasks and assembles the records; an executor only runs them. `serial` runs
 them one after another in this process (the progress bar follows every epoch); `local` runs them
 in worker processes, each task with its share of the compute budget (the bar follows tasks), or,
 for a run on images, in threads of this process that share the dataset; `ray` runs them as Ray
-tasks on a local instance or a cluster (see ladder.ray_backend).
-Same tasks, same numbers, whichever backend: every task seeds itself.
+tasks on a local instance or a cluster (see ladder.ray_executor). The `--backend` option names
+the executor (serial, local or ray).
+Same tasks, same numbers, whichever executor: every task seeds itself (ladder.task).
 
 A task that raises, or whose worker dies, comes back as `Failed(reason)` and the others go on;
 only a LadderError (a mistake in the user's input, the same for every task) stops the run.
@@ -20,65 +21,21 @@ import queue
 import threading
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from typing import Iterator
 
 from . import budget
 from .errors import LadderError
+from .plan import RunPlan
+from .task import Failed, Task, attempt, describe, report_done
 
 
-@dataclass(frozen=True)
-class Task:
-    """Fit `rung` of the run's experiment number `experiment` with `seed` (and score its probes)."""
-    experiment: int
-    rung: object  # a RungSpec
-    seed: int
-    probes: object = None  # the experiment's ProbeSpec, if it has one
-
-
-@dataclass(frozen=True)
-class Failed:
-    """What a task that produced no record left instead: why."""
-    reason: str
-
-
-def describe(exc: BaseException) -> str:
-    """An exception as one line: its type and the first line of its message."""
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
-
-
-def failing_softly(work, *args):
-    """work(*args), or Failed(reason) when it raised: a failed rung × seed is a result to report,
-    not a reason to stop the run (a LadderError, bad input, still stops it)."""
-    try:
-        return work(*args)
-    except LadderError:
-        raise
-    except Exception as exc:
-        return Failed(describe(exc))
-
-
-def attempt(task: Task, dataset, device: str, listener=None):
-    """run_rung for one task: its RungRun, or Failed(reason) when fitting or scoring raised."""
-    from .runner import run_rung
-
-    return failing_softly(run_rung, task.rung, dataset, task.seed, device, listener, task.probes)
-
-
-def report(listener, task: Task, result) -> tuple[Task, object]:
-    """Tell the listener that a task ran elsewhere has finished (the bar follows completions)."""
-    listener.rung_started(task.rung.name, task.seed, None)
-    listener.rung_done(task.rung.name, task.seed, result)
-    return task, result
-
-
-def run_serial(tasks: list[Task], datasets: list, device: str, listener) -> Iterator[tuple[Task, object]]:
+def run_serial(tasks: list[Task], datasets: list, plan: RunPlan, listener) -> Iterator[tuple[Task, object]]:
     """Each task in turn, in this process; yields (task, RungRun or Failed) as each finishes."""
     for task in tasks:
         epochs = task.rung.train.epochs if task.rung.train else None
         listener.rung_started(task.rung.name, task.seed, epochs)
-        result = attempt(task, datasets[task.experiment], device, listener)
+        with budget.budget(plan.threads, plan.asked_threads):
+            result = attempt(task, datasets[task.experiment], plan.device, listener)
         listener.rung_done(task.rung.name, task.seed, result)
         yield task, result
 
@@ -87,11 +44,11 @@ def run_serial(tasks: list[Task], datasets: list, device: str, listener) -> Iter
 _worker_datasets: list = []
 
 
-def _start_worker(datasets: list, threads: int) -> None:
+def _start_worker(datasets: list, threads: int, asked_threads: int | None) -> None:
     """Runs once in each worker: keep the datasets (sent once, not once per task) and the budget."""
     global _worker_datasets
     _worker_datasets = datasets
-    budget.set_cap(threads)
+    budget.set_cap(threads, asked_threads)
 
 
 def _run_task(task: Task, device: str):
@@ -143,10 +100,15 @@ def stop_worker_server() -> None:
     import signal
     from multiprocessing import forkserver
 
-    server = forkserver._forkserver  # (no public API stops it before exit)
-    if getattr(server, "_forkserver_pid", None) is not None:
-        os.kill(server._forkserver_pid, signal.SIGTERM)  # no handler there: it ends at once
-        server._stop()  # reaped, its socket removed; a later pool starts a new one
+    # No public API stops the server before exit: these are multiprocessing's private names
+    # (Python 3.11-3.13). A Python without them leaves the server to end with this process, as
+    # it always does, only a second later (tests/test_executors.py runs both ways).
+    server = getattr(forkserver, "_forkserver", None)
+    pid, stop = getattr(server, "_forkserver_pid", None), getattr(server, "_stop", None)
+    if pid is None or stop is None:
+        return
+    os.kill(pid, signal.SIGTERM)  # no handler there: it ends at once
+    stop()  # reaped, its socket removed; a later pool starts a new one
 
 
 def _outcome(future):
@@ -159,12 +121,11 @@ def _outcome(future):
         return Failed(describe(exc))
 
 
-def _in_pool(tasks: list[Task], datasets: list, device: str, jobs: int,
-             threads: int) -> Iterator[tuple[Task, object]]:
+def _in_pool(tasks: list[Task], datasets: list, plan: RunPlan, jobs: int) -> Iterator[tuple[Task, object]]:
     """(task, result) as each ends in a pool of `jobs` workers; (task, BrokenProcessPool) if one died."""
     with ProcessPoolExecutor(max_workers=jobs, mp_context=worker_context(), initializer=_start_worker,
-                             initargs=(datasets, threads)) as pool:
-        pending = {pool.submit(_run_task, task, device): task for task in tasks}
+                             initargs=(datasets, plan.threads or 1, plan.asked_threads)) as pool:
+        pending = {pool.submit(_run_task, task, plan.device): task for task in tasks}
         try:
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -181,36 +142,30 @@ def _in_pool(tasks: list[Task], datasets: list, device: str, jobs: int,
             raise
 
 
-def run_local(tasks: list[Task], datasets: list, device: str, listener, jobs: int,
-              threads: int) -> Iterator[tuple[Task, object]]:
-    """Tasks in `jobs` worker processes with `threads` threads each; yields (task, result) as each ends.
+def run_workers(tasks: list[Task], datasets: list, plan: RunPlan, listener) -> Iterator[tuple[Task, object]]:
+    """Tasks in the plan's worker processes, its threads each; yields (task, result) as each ends.
 
     A worker that dies breaks the whole pool without saying which task it ran, so the unfinished
     tasks run again in a pool of one worker, in order: when that one breaks, the task it was
     running is the culprit and is marked failed; the rest go on. On Ctrl-C the pending tasks
     are cancelled and the workers stopped.
     """
-    left = list(tasks)
+    left, jobs = list(tasks), plan.jobs
     while left:
         unfinished = []
-        for task, result in _in_pool(left, datasets, device, jobs, threads):
+        for task, result in _in_pool(left, datasets, plan, jobs):
             if isinstance(result, BrokenProcessPool):
                 unfinished.append(task)
             else:
-                yield report(listener, task, result)
+                yield report_done(listener, task, result)
         unfinished.sort(key=left.index)
         if unfinished and jobs == 1:
-            yield report(listener, unfinished[0], Failed("its worker process died (killed, or out of memory)"))
+            yield report_done(listener, unfinished[0], Failed("its worker process died (killed, or out of memory)"))
             unfinished = unfinished[1:]
         left, jobs = unfinished, 1
 
 
 # -- threads of this process -------------------------------------------------------------------
-def holds_images(datasets: list) -> bool:
-    """Whether any dataset is images (MNIST): large arrays that worker processes would each copy."""
-    return any(dataset.X_train.ndim == 3 for dataset in datasets)
-
-
 def _longest_first(task: Task) -> bool:
     model = getattr(task.rung, "model", None)
     return getattr(model, "kind", None) != "cnn"  # a CNN's fit takes longer than all the others'
@@ -238,9 +193,9 @@ def tasks_running() -> bool:
     return any(thread.name == TASK_THREAD and thread.is_alive() for thread in threading.enumerate())
 
 
-def run_threads(tasks: list[Task], datasets: list, device: str, listener,
-                jobs: int) -> Iterator[tuple[Task, object]]:
-    """Tasks in `jobs` threads of this process, one CPU thread each; yields (task, result) as each ends.
+def run_threads(tasks: list[Task], datasets: list, plan: RunPlan, listener) -> Iterator[tuple[Task, object]]:
+    """Tasks in the plan's jobs as threads of this process, one CPU thread each; yields (task, result)
+    as each ends.
 
     For runs on images. Threads share the dataset and start at once, where each worker process
     would hold a copy of MNIST of its own (measured on the 2-core reference machine: 2.21 GB peak
@@ -258,7 +213,7 @@ def run_threads(tasks: list[Task], datasets: list, device: str, listener,
         todo.put(task)
 
     def work() -> None:
-        budget.set_cap(1)
+        budget.set_cap(1, plan.asked_threads)
         while True:
             try:
                 task = todo.get_nowait()
@@ -267,7 +222,7 @@ def run_threads(tasks: list[Task], datasets: list, device: str, listener,
             epochs = task.rung.train.epochs if task.rung.train else None
             try:
                 listener.rung_started(task.rung.name, task.seed, epochs)
-                result = attempt(task, datasets[task.experiment], device, listener)
+                result = attempt(task, datasets[task.experiment], plan.device, listener)
                 listener.rung_done(task.rung.name, task.seed, result)
             except BaseException as exc:  # a LadderError, or a listener's: raised in the main thread
                 result = exc  # (a thread that died here would leave the main thread waiting forever)
@@ -275,7 +230,7 @@ def run_threads(tasks: list[Task], datasets: list, device: str, listener,
             done.put((task, result))
 
     with budget.threads(1):  # for every thread at once: each task's own setting then changes nothing
-        for _ in range(min(jobs, len(tasks))):
+        for _ in range(min(plan.jobs, len(tasks))):
             threading.Thread(target=work, name=TASK_THREAD, daemon=True).start()
         try:
             for _ in tasks:
@@ -301,39 +256,20 @@ def check_backend(backend: str, address: str | None) -> None:
     if address is not None and backend != "ray":
         raise LadderError(f"--address {address}: only the ray backend joins a cluster; add --backend ray")
     if backend == "ray":
-        from .ray_backend import import_ray
+        from .ray_executor import import_ray
 
         import_ray(loopback=address is None)
 
 
-def execute(tasks: list[Task], datasets: list, device: str, listener, jobs: int = 1,
-            threads: int | None = None, backend: str = "local",
-            address: str | None = None) -> Iterator[tuple[Task, object]]:
-    """Run `tasks` on `backend`; `local` with `jobs` <= 1 runs serially, in this process, and a
-    run on images with one thread a job runs in threads of this process (see `run_threads`).
+def execute(tasks: list[Task], datasets: list, plan: RunPlan, listener) -> Iterator[tuple[Task, object]]:
+    """Run `tasks` where `plan` says (ladder.plan); yields (task, RungRun or Failed) as each ends."""
+    if plan.executor == "ray":
+        from .ray_executor import run_ray  # Ray is an optional extra, imported when asked for
 
-    `ray` runs every task with `threads` CPUs on the cluster at `address`, or on a local
-    instance of `jobs` × `threads` CPUs started for the run.
-    """
-    where = runs_in(len(tasks), datasets, jobs, threads, backend)
-    if where == "ray":
-        from .ray_backend import run_ray
-
-        yield from run_ray(tasks, datasets, device, listener, threads or 1, address, jobs)
-    elif where == "serial":
-        yield from run_serial(tasks, datasets, device, listener)
-    elif where == "threads":
-        yield from run_threads(tasks, datasets, device, listener, jobs)
+        yield from run_ray(tasks, datasets, plan, listener)
+    elif plan.executor == "threads":
+        yield from run_threads(tasks, datasets, plan, listener)
+    elif plan.executor == "workers":
+        yield from run_workers(tasks, datasets, plan, listener)
     else:
-        yield from run_local(tasks, datasets, device, listener, jobs, threads or 1)
-
-
-def runs_in(n_tasks: int, datasets: list, jobs: int = 1, threads: int | None = None,
-            backend: str = "local") -> str:
-    """Where `execute` runs `n_tasks` tasks: "ray", "serial" (this process, one after another),
-    "threads" (of this process) or "workers" (processes)."""
-    if backend == "ray":
-        return "ray"
-    if backend == "serial" or jobs <= 1 or n_tasks <= 1:
-        return "serial"
-    return "threads" if (threads or 1) == 1 and holds_images(datasets) else "workers"
+        yield from run_serial(tasks, datasets, plan, listener)
