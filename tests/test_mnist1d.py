@@ -1,0 +1,209 @@
+"""Part 6, MNIST-1D: the paper's generator, offline, cached by every parameter, the caller's RNG untouched."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from ladder import data
+from ladder.data import signals
+
+SMALL = {"n": 200}  # 20 signals of each class: a tenth of a second to make
+
+#: One value for every parameter, other than its default.
+CHANGED = {"n": 300, "test_size": 0.3, "seed": 1, "shuffle": True, "length": 30, "template_len": 10,
+           "padding": [30, 50], "scale_coeff": 0.2, "max_translation": 20, "corr_noise_scale": 0.1,
+           "iid_noise_scale": 0.05, "shear_scale": 0.5}
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """A fresh, empty cache for the made signals."""
+    folder = tmp_path / "cache"
+    monkeypatch.setattr(signals, "cache_dir", lambda: folder)
+    return folder / "mnist1d"
+
+
+def arrays(ds) -> list[np.ndarray]:
+    return [ds.X_train, ds.X_test, ds.y_train, ds.y_test]
+
+
+# -- the dataset ------------------------------------------------------------------------------------
+def test_the_defaults_are_the_papers_4000_and_1000_signals_of_40_points(cache):
+    ds = data.load("mnist1d")
+    assert ds.name == "mnist1d" and ds.task == "classification" and data.DATASETS["mnist1d"].task == ds.task
+    assert ds.X_train.shape == (4000, 40) and ds.X_test.shape == (1000, 40)
+    assert ds.n_classes == 10 and ds.y_train.dtype == np.int64
+    assert set(np.bincount(ds.y_train)) <= set(range(380, 420))  # the generator's shuffle of 500 per class
+    # exactly what the package's own `make_dataset(get_dataset_args())` makes
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    made = make_dataset(get_dataset_args())
+    np.testing.assert_array_equal(ds.X_train, made["x"])
+    np.testing.assert_array_equal(ds.y_test, made["y_test"])
+    assert not data.is_image_dataset("mnist1d")
+
+
+def test_the_same_parameters_give_identical_arrays_made_twice(cache):
+    first = signals.generate({**defaults(), **SMALL})
+    second = signals.generate({**defaults(), **SMALL})
+    for a, b in zip(first.values(), second.values()):
+        np.testing.assert_array_equal(a, b)
+    other = signals.generate({**defaults(), **SMALL, "seed": 43})
+    assert not np.array_equal(first["X_train"], other["X_train"])
+
+
+def defaults(**changes) -> dict:
+    """Every parameter of `mnist1d` at its default (padding as a list, as the dataset records it)."""
+    import inspect
+
+    found = {p.name: p.default for p in inspect.signature(signals.mnist1d).parameters.values()}
+    return {**found, "padding": list(found["padding"]), **changes}
+
+
+def test_n_and_test_size_set_the_split(cache):
+    ds = data.load("mnist1d", n=300, test_size=0.3)
+    assert (len(ds.X_train), len(ds.X_test)) == (210, 90)
+    assert ds.describe()["n_train"] == 210 and ds.describe()["shuffle"] is False
+
+
+def test_the_callers_numpy_and_python_random_state_is_unchanged(cache):
+    np.random.seed(123)
+    random.seed(456)
+    numpy_before, python_before = np.random.get_state(), random.getstate()
+    data.load("mnist1d", **SMALL)
+    numpy_after = np.random.get_state()
+    assert numpy_after[0] == numpy_before[0] and numpy_after[2:] == numpy_before[2:]
+    np.testing.assert_array_equal(numpy_after[1], numpy_before[1])
+    assert random.getstate() == python_before
+    assert np.random.random() == np.random.RandomState(123).random_sample()  # the stream goes on
+
+
+def test_shuffle_moves_every_signals_positions_by_one_permutation(cache):
+    plain = data.load("mnist1d", **SMALL)
+    shuffled = data.load("mnist1d", **SMALL, shuffle=True)
+    # the column of `plain` each shuffled column came from, found by its values
+    origin = [next(j for j in range(40) if np.array_equal(shuffled.X_train[:, i], plain.X_train[:, j]))
+              for i in range(40)]
+    assert sorted(origin) == list(range(40)) and origin != list(range(40))
+    np.testing.assert_array_equal(shuffled.X_train, plain.X_train[:, origin])
+    np.testing.assert_array_equal(shuffled.X_test, plain.X_test[:, origin])  # the same for the test split
+    np.testing.assert_array_equal(shuffled.y_train, plain.y_train)
+
+
+# -- the cache --------------------------------------------------------------------------------------
+def test_a_second_load_reads_the_cache_and_makes_nothing(cache, monkeypatch):
+    first = data.load("mnist1d", **SMALL)
+    assert len(list(cache.iterdir())) == 1
+    monkeypatch.setattr(signals, "generate", lambda params: pytest.fail("made again"))
+    second = data.load("mnist1d", **SMALL)
+    for a, b in zip(arrays(first), arrays(second)):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("key", sorted(CHANGED))
+def test_the_cache_is_keyed_by_every_parameter(cache, key):
+    first = data.load("mnist1d", **SMALL)
+    other = data.load("mnist1d", **{**SMALL, key: CHANGED[key]})
+    assert len(list(cache.iterdir())) == 2, "a changed parameter must make a file of its own"
+    assert other.params[key] == CHANGED[key]
+    assert not all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(arrays(first), arrays(other)))
+
+
+def test_the_cache_is_keyed_by_the_package_version(cache, monkeypatch):
+    before = signals.cache_file(defaults())
+    monkeypatch.setattr(signals.metadata, "version", lambda name: "9.9")
+    assert signals.cache_file(defaults()) != before
+
+
+def test_a_damaged_cache_file_is_made_again(cache):
+    first = data.load("mnist1d", **SMALL)
+    (path,) = cache.iterdir()
+    path.write_bytes(path.read_bytes()[:100])  # cut short, as a full disk might have left it elsewhere
+    again = data.load("mnist1d", **SMALL)
+    np.testing.assert_array_equal(again.X_train, first.X_train)
+    assert not [p for p in cache.iterdir() if p.name.startswith(".")]  # no temporary file left
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"n": 5}, "n must be at least 20"),
+    ({"test_size": 1.5}, "test_size must be between 0 and 1"),
+    ({"padding": [60, 36]}, "padding must be [low, high]"),
+    ({"max_translation": 0}, "max_translation must be at least 1"),
+    ({"iid_noise_scale": -1.0}, "iid_noise_scale must be >= 0"),
+])
+def test_impossible_parameters_are_refused_by_name(cache, params, message):
+    with pytest.raises(ValueError) as error:
+        data.load("mnist1d", **params)
+    assert message in str(error.value)
+
+
+def test_a_bad_parameter_in_a_file_is_one_line_and_exit_code_2(write_toml, tmp_path):
+    spec = write_toml("""
+        name = "bad"
+        dataset = { name = "mnist1d", n = 5 }
+        [[rungs]]
+        name = "logreg"
+        model = { kind = "logistic" }
+    """)
+    done = subprocess.run([sys.executable, "-m", "ladder.cli", "run", str(spec), "--no-figures",
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "dataset.n: must be at least 20" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+# -- never the network ------------------------------------------------------------------------------
+#: Python's audit hooks see every socket a process opens: this one refuses any connection or
+#: name lookup, and says so on stderr, so a test can run ladder as users do with no network.
+NO_NETWORK = textwrap.dedent("""
+    import sys
+
+    def refuse(event, args):
+        if event in ("socket.connect", "socket.getaddrinfo", "socket.gethostbyname"):
+            print(f"NETWORK: {event} {args}", file=sys.stderr)
+            raise OSError("the network is blocked in this test")
+
+    sys.addaudithook(refuse)
+""")
+
+
+def without_network(code: str, tmp_path) -> subprocess.CompletedProcess:
+    """Run `code` in a fresh Python with the network blocked and an empty ladder cache."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "empty-cache")}
+    return subprocess.run([sys.executable, "-c", NO_NETWORK + textwrap.dedent(code)],
+                          capture_output=True, text=True, env=env)
+
+
+def test_the_network_block_catches_a_download(tmp_path):
+    done = without_network("""
+        import urllib.request
+        urllib.request.urlopen("https://github.com/greydanus/mnist1d/raw/master/mnist1d_data.pkl")
+    """, tmp_path)
+    assert done.returncode != 0 and "NETWORK:" in done.stderr
+
+
+def test_mnist1d_is_made_with_the_network_blocked(tmp_path):
+    done = without_network("""
+        from ladder.data import load
+        ds = load("mnist1d", n=200)
+        print(ds.X_train.shape, ds.X_test.shape)
+    """, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "NETWORK:" not in done.stderr
+    assert done.stdout.split() == ["(160,", "40)", "(40,", "40)"]
+    assert list((tmp_path / "empty-cache" / "ladder" / "mnist1d").glob("mnist1d-*.npz"))
+
+
+def test_ladder_list_shows_mnist1d_and_its_parameters(invoke):
+    result = invoke("list")
+    assert result.exit_code == 0
+    line = next(line for line in result.stdout.splitlines() if line.startswith("mnist1d "))
+    assert "[classification] MNIST-1D" in line
+    assert "shuffle=False" in result.stdout and "max_translation=48" in result.stdout
