@@ -413,8 +413,8 @@ BAD_INPUT = [
      ["rungs[1] (mlp).model.hidden:", "valid list"]),
     ("unknown feature map", edit('model = { kind = "logistic", backend = "sklearn" }',
                                  'model = { kind = "logistic", backend = "sklearn" }\n'
-                                 'features = { kind = "fourier" }'), [],
-     ["rungs[0] (logreg).features.kind: unknown feature map 'fourier'", "polynomial, standardize"]),
+                                 'features = { kind = "wavelet" }'), [],
+     ["rungs[0] (logreg).features.kind: unknown feature map 'wavelet'", "polynomial, standardize"]),
     ("wrong backend", edit('backend = "sklearn"', 'backend = "jax"'), [],
      ["rungs[0] (logreg).model.backend: unknown backend", "'jax'", "sklearn, torch"]),
     ("train on an sklearn rung", edit('model = { kind = "logistic", backend = "sklearn" }',

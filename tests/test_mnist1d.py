@@ -207,3 +207,78 @@ def test_ladder_list_shows_mnist1d_and_its_parameters(invoke):
     line = next(line for line in result.stdout.splitlines() if line.startswith("mnist1d "))
     assert "[classification] MNIST-1D" in line
     assert "shuffle=False" in result.stdout and "max_translation=48" in result.stdout
+
+
+# -- the 1-D CNN ------------------------------------------------------------------------------------
+def test_the_1d_cnns_parameter_count_is_its_arithmetic():
+    from ladder.models import MODULES, SignalCNN, count_parameters
+
+    cnn = SignalCNN((40,), 10)
+    assert MODULES["cnn1d"] is SignalCNN
+    conv1, conv2, conv3, linear = 25 * 1 * 5 + 25, 25 * 25 * 3 + 25, 25 * 25 * 3 + 25, 25 * 5 * 10 + 10
+    assert (conv1, conv2, conv3, linear) == (150, 1_900, 1_900, 1_260)
+    assert count_parameters(cnn) == conv1 + conv2 + conv3 + linear == 5_210
+    assert count_parameters(SignalCNN((40,), 10, channels=8)) == 8 * 5 + 8 + 2 * (8 * 8 * 3 + 8) + 8 * 5 * 10 + 10
+
+
+def test_the_1d_cnn_halves_the_length_three_times():
+    import torch
+
+    from ladder.anatomy import layers
+    from ladder.models import SignalCNN
+
+    cnn = SignalCNN((40,), 10)
+    assert cnn(torch.zeros(7, 40)).shape == cnn(torch.zeros(7, 1, 40)).shape == (7, 10)
+    rows = {row["name"]: row for row in layers(cnn, (40,))}
+    assert [rows[name]["shape"] for name in ("conv1", "conv2", "conv3", "flatten", "linear")] == \
+        ["25×19", "25×10", "25×5", "125", "10"]
+    assert rows["conv1"]["layer"] == "conv 5, 1→25, stride 2"
+    assert rows["conv1"]["arithmetic"] == "(5·1 + 1)·25 = 150"
+    assert rows["total"]["arithmetic"] == "150 + 1,900 + 1,900 + 1,260 = 5,210"
+    with pytest.raises(ValueError, match="too short"):
+        SignalCNN((2,), 10)
+
+
+def test_ladder_inspect_shows_the_1d_cnn_layer_by_layer(invoke):
+    result = invoke("inspect", "cnn1d")
+    assert result.exit_code == 0, result.output
+    assert "cnn1d on inputs of 40, 10 outputs" in result.output
+    assert "(3·25 + 1)·25 = 1,900" in result.output and "5,210" in result.output
+
+
+def test_a_cnn1d_rung_is_an_estimator_that_learns_the_signals(cache):
+    from ladder.rungs import build_estimator
+
+    ds = data.load("mnist1d", n=1000)
+    model = build_estimator("classification", None, {"kind": "cnn1d"},
+                            {"epochs": 20, "lr": 0.01, "batch_size": 100}, seed=0, device="cpu")
+    model.fit(ds.X_train, ds.y_train)
+    assert model.n_params_ == 5_210
+    assert model.score(ds.X_test, ds.y_test) > 0.5  # chance is 0.1
+
+
+# -- the Fourier-magnitude φ ------------------------------------------------------------------------
+def test_fourier_magnitudes_do_not_change_when_a_signal_is_rolled(cache):
+    from ladder.features import FEATURES, fourier_magnitudes
+
+    X = data.load("mnist1d", **SMALL).X_train
+    phi = FEATURES["fourier"](scale=False).fit(X)
+    assert phi.transform(X).shape == (len(X), 21)  # 40 points: frequencies 0 to 20
+    assert list(phi.get_feature_names_out()[[0, -1]]) == ["frequency_0", "frequency_20"]
+    for shift in (1, 7, 20):
+        np.testing.assert_allclose(fourier_magnitudes(np.roll(X, shift, axis=1)), fourier_magnitudes(X),
+                                   rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(fourier_magnitudes(X)[:, 0], np.abs(X.sum(axis=1)), rtol=1e-5)
+    assert not np.allclose(fourier_magnitudes(X[:, ::-1].cumsum(axis=1)), fourier_magnitudes(X.cumsum(axis=1)))
+
+
+def test_a_linear_model_on_fourier_magnitudes_predicts_the_same_for_a_rolled_signal(cache):
+    from ladder.rungs import build_estimator
+
+    ds = data.load("mnist1d", n=1000)
+    model = build_estimator("classification", {"kind": "fourier"}, {"kind": "logistic"}, None, 0, "cpu")
+    model.fit(ds.X_train, ds.y_train)
+    rolled = np.roll(ds.X_test, 13, axis=1)
+    assert (model.predict(rolled) == model.predict(ds.X_test)).mean() > 0.99
+    raw = build_estimator("classification", None, {"kind": "logistic"}, None, 0, "cpu").fit(ds.X_train, ds.y_train)
+    assert (raw.predict(rolled) == raw.predict(ds.X_test)).mean() < 0.7  # the raw positions do move it

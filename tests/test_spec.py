@@ -221,8 +221,8 @@ def test_unknown_model_lists_the_models():
 
 
 def test_unknown_feature_map_lists_the_feature_maps():
-    message = error(spec_with(**{"rungs.1.features.kind": "fourier"}))
-    assert "rungs[1] (poly).features.kind: unknown feature map 'fourier'" in message
+    message = error(spec_with(**{"rungs.1.features.kind": "wavelet"}))
+    assert "rungs[1] (poly).features.kind: unknown feature map 'wavelet'" in message
     assert all(name in message for name in FEATURES)
 
 

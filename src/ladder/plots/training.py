@@ -10,7 +10,7 @@ import numpy as np
 from ..metrics import headline
 from ._common import class_colors, new_figure
 
-LEARNED_KINDS = {"mlp", "cnn"}
+LEARNED_KINDS = {"mlp", "cnn", "cnn1d"}
 SHORT_RUN = 12  # epochs: a curve this short is drawn with a dot on every epoch
 
 
