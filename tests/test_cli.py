@@ -355,7 +355,7 @@ def test_plain_ladder_run_is_the_progression(invoke, monkeypatch):
         return [Ran(spec) for spec in specs]
     monkeypatch.setattr(ladder.runner, "run_experiments", fake)
     assert invoke("run").exit_code == 0
-    assert names == ["circles", "sine", "spirals", "mnist", "mnist-shift"]
+    assert names == ["circles", "sine", "spirals", "mnist", "mnist-shift", "mnist1d"]
 
 
 # -- list, --version ------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import random
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -204,7 +205,8 @@ def test_mnist1d_is_made_with_the_network_blocked(tmp_path):
 def test_ladder_list_shows_mnist1d_and_its_parameters(invoke):
     result = invoke("list")
     assert result.exit_code == 0
-    line = next(line for line in result.stdout.splitlines() if line.startswith("mnist1d "))
+    datasets = result.stdout.split("\ndatasets\n")[1].split("\nfeature maps\n")[0]
+    line = next(line for line in datasets.splitlines() if line.startswith("mnist1d "))
     assert "[classification] MNIST-1D" in line
     assert "shuffle=False" in result.stdout and "max_translation=48" in result.stdout
 
@@ -282,3 +284,113 @@ def test_a_linear_model_on_fourier_magnitudes_predicts_the_same_for_a_rolled_sig
     assert (model.predict(rolled) == model.predict(ds.X_test)).mean() > 0.99
     raw = build_estimator("classification", None, {"kind": "logistic"}, None, 0, "cpu").fit(ds.X_train, ds.y_train)
     assert (raw.predict(rolled) == raw.predict(ds.X_test)).mean() < 0.7  # the raw positions do move it
+
+
+# -- shuffled positions -----------------------------------------------------------------------------
+def test_shuffle_reorders_the_columns_of_train_and_test_alike():
+    from ladder.features import FEATURES
+
+    X = np.arange(40.0)[None, :] + 100 * np.arange(3.0)[:, None]
+    phi = FEATURES["shuffle"](seed=0).fit(X)
+    moved = phi.transform(X)
+    assert sorted(moved[0]) == list(X[0]) and list(moved[0]) != list(X[0])  # nothing added or lost
+    np.testing.assert_array_equal(moved, X[:, phi.permutation_])
+    np.testing.assert_array_equal(phi.transform(X[::-1]), moved[::-1])  # every row the same way
+    np.testing.assert_array_equal(FEATURES["shuffle"](seed=0).fit(X).permutation_, phi.permutation_)
+    assert not np.array_equal(FEATURES["shuffle"](seed=1).fit(X).permutation_, phi.permutation_)
+
+
+def test_a_rung_on_shuffled_positions_is_still_learned_in_the_full_picture():
+    from ladder.plots import rung_family
+
+    assert rung_family({"name": "cnn+shuffle", "features": {"kind": "shuffle"},
+                        "model": {"kind": "cnn1d"}}) == "learned"
+    assert rung_family({"name": "logreg+fourier", "features": {"kind": "fourier"},
+                        "model": {"kind": "logistic"}}) == "engineered"
+    assert rung_family({"name": "cnn", "model": {"kind": "cnn1d"}}) == "learned"
+
+
+# -- part 6, as users run it -------------------------------------------------------------------------
+RUN_LADDER = "import runpy, sys\nsys.argv[0] = 'ladder'\nrunpy.run_module('ladder.cli', run_name='__main__')\n"
+
+
+@pytest.fixture(scope="module")
+def part6(tmp_path_factory):
+    """`ladder run mnist1d --seeds 1 --out …` in a fresh process with the network blocked and an
+    empty cache: (the process, its results.json, the output folder)."""
+    import json
+
+    folder = tmp_path_factory.mktemp("part6")
+    out = folder / "out"
+    done = subprocess.run([sys.executable, "-c", NO_NETWORK + RUN_LADDER, "run", "mnist1d", "--seeds", "1",
+                           "--out", str(out)], capture_output=True, text=True,
+                          env={**os.environ, "XDG_CACHE_HOME": str(folder / "empty-cache")})
+    results = json.loads((out / "results.json").read_text(encoding="utf-8")) if done.returncode == 0 else None
+    return done, results, out
+
+
+@pytest.mark.slow
+def test_part6_runs_offline_and_every_claim_holds(part6):
+    done, results, _ = part6
+    assert done.returncode == 0, done.stderr
+    assert "NETWORK:" not in done.stderr and "Traceback" not in done.stderr
+    (experiment,) = results["experiments"]
+    failed = [c["text"] for c in experiment["claims"] if not c["holds"]]
+    assert experiment["claims"] and not failed, done.stdout
+    assert experiment["dataset"]["n_train"] == 4000 and experiment["dataset"]["n_test"] == 1000
+    params = {r["name"]: r["n_params"] for r in experiment["rungs"]}
+    assert params["cnn"] == params["cnn+shuffle"] == 5_210 and params["mlp"] == 15_210
+
+
+@pytest.mark.slow
+def test_part6_draws_its_figures_into_the_report(part6):
+    done, results, out = part6
+    assert done.returncode == 0, done.stderr
+    (experiment,) = results["experiments"]
+    files = {Path(f["file"]).name for f in experiment["figures"]}
+    assert {"mnist1d-signals.png", "mnist1d-shuffled.png", "mnist1d-cnn-kernels.png"} <= files
+    assert all((out / f["file"]).stat().st_size > 10_000 for f in experiment["figures"])
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "Part 6, the gap grows" in report
+    assert 'alt="Every rung on the signals as made and on shuffled positions"' in report
+
+
+# -- the figures --------------------------------------------------------------------------------------
+def record(**accuracies) -> dict:
+    return {"name": "mnist1d", "rungs": [{"name": name, "metrics": {"test_accuracy": {"mean": a, "std": 0.01}}}
+                                         for name, a in accuracies.items()]}
+
+
+def test_each_rung_is_paired_with_its_shuffled_twin():
+    from ladder.plots.signals import shuffle_pairs
+
+    pairs = shuffle_pairs(record(logreg=0.33, **{"logreg+fourier": 0.4, "cnn": 0.9, "cnn+shuffle": 0.6}))
+    assert [(name, twin and twin["name"]) for name, _, twin in pairs] == \
+        [("logreg", None), ("logreg+fourier", None), ("cnn", "cnn+shuffle")]
+
+
+def test_the_spread_figure_reads_the_same_three_rungs_of_each_part():
+    from matplotlib.figure import Figure
+
+    from ladder import plots
+    from ladder.plots.signals import spread
+
+    mnist = record(logreg=0.925, **{"logreg+hog": 0.97}, mlp=0.977, cnn=0.99)
+    mnist["name"] = "mnist"
+    signals_record = record(logreg=0.33, mlp=0.64, cnn=0.90)
+    assert spread(mnist) == {"logreg": 0.925, "mlp": 0.977, "cnn": 0.99}
+    fig = plots.spreads([mnist, signals_record])
+    assert isinstance(fig, Figure)
+    labels = [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["mnist: +0.065 from logreg to cnn", "mnist1d: +0.570 from logreg to cnn"]
+
+
+def test_a_run_with_parts_4_and_6_draws_the_spreads_side_by_side():
+    from types import SimpleNamespace
+
+    from ladder.figures import summary_figures
+
+    runs = [SimpleNamespace(record=record(logreg=0.925, mlp=0.977, cnn=0.99) | {"name": "mnist"}),
+            SimpleNamespace(record=record(logreg=0.33, mlp=0.64, cnn=0.90))]
+    assert [slug for slug, _, _ in summary_figures(runs)] == ["full-picture", "gap-grows"]
+    assert [slug for slug, _, _ in summary_figures(runs[1:])] == []

@@ -78,8 +78,8 @@ def test_every_builtin_experiment_validates(name):
 
 
 def test_the_progression_is_circles_sine_spirals_mnist():
-    assert exp.PROGRESSION == ["circles", "sine", "spirals", "mnist", "mnist-shift"]
-    assert exp.builtin_names()[:5] == ["circles", "sine", "spirals", "mnist", "mnist-shift"]
+    assert exp.PROGRESSION == ["circles", "sine", "spirals", "mnist", "mnist-shift", "mnist1d"]
+    assert exp.builtin_names()[:6] == ["circles", "sine", "spirals", "mnist", "mnist-shift", "mnist1d"]
 
 
 def rung(spec, name):

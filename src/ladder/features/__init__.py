@@ -118,9 +118,19 @@ def fourier(scale: bool = True):
     return make_pipeline(phi, ChunkedStandardScaler()) if scale else phi
 
 
+def shuffle(seed: int = 0):
+    """The inputs' positions in one fixed random order (the same for every sample): not a φ that
+    adds anything, the same numbers with their order made meaningless, to measure what a model
+    owed to where each value sat."""
+    from .positions import ShuffledPositions
+
+    return ShuffledPositions(seed)
+
+
 #: Feature maps a spec can name, with the function that builds each.
 FEATURES = {"polynomial": polynomial, "standardize": standardize, "pca": pca,
-            "handcrafted": handcrafted, "hog": hog, "fourier": fourier}
+            "handcrafted": handcrafted, "hog": hog, "fourier": fourier,
+            "shuffle": shuffle}
 
 # Where the rest of the public names live; imported on first use (`ladder.features.HogFeatures`).
 _LAZY = {
@@ -131,7 +141,7 @@ _LAZY = {
     "HandcraftedFeatures": "summaries", "handcrafted_features": "summaries",
     "SUMMARY_FEATURES": "summaries", "INK": "summaries", "EDGE": "summaries",
     "HogFeatures": "gradient_histograms", "hog_descriptors": "gradient_histograms",
-    "fourier_magnitudes": "fourier",
+    "fourier_magnitudes": "fourier", "ShuffledPositions": "positions",
     "_orientation_bins": "gradient_histograms",
 }
 

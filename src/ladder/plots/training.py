@@ -11,6 +11,7 @@ from ..metrics import headline
 from ._common import class_colors, new_figure
 
 LEARNED_KINDS = {"mlp", "cnn", "cnn1d"}
+REORDERINGS = {"shuffle"}  # feature maps that only reorder the inputs: no φ a person chose
 SHORT_RUN = 12  # epochs: a curve this short is drawn with a dot on every epoch
 
 
@@ -123,13 +124,13 @@ def rung_family(rung: dict) -> str:
     """"engineered" or "learned": which side of the full picture a rung stands on.
 
     The rule: a rung whose record has a `features` block is "engineered" (a person chose φ, even
-    when an MLP follows it). Otherwise it is "learned" when its model kind is mlp or cnn — read
+    when an MLP follows it), unless that block only reorders the inputs (`shuffle`). Otherwise it is "learned" when its model kind is mlp or cnn — read
     from `rung["model"]["kind"]` when the record carries it, else from the rung's name, split at
     non-alphanumerics, having a part that starts with "mlp" or "cnn" ("mlp", "cnn-fast",
     "mlp2"). Everything else (linear, logistic, stacked linear) is "engineered": the identity φ,
     the baseline that hand-made features improve on.
     """
-    if rung.get("features"):
+    if (rung.get("features") or {}).get("kind") not in (None, *REORDERINGS):
         return "engineered"
     kind = (rung.get("model") or {}).get("kind")
     if kind is not None:
