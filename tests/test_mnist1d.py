@@ -248,6 +248,13 @@ def test_ladder_inspect_shows_the_1d_cnn_layer_by_layer(invoke):
     assert "(3·25 + 1)·25 = 1,900" in result.output and "5,210" in result.output
 
 
+def test_ladder_inspect_shows_part_6s_cnn_rung(invoke, cache):
+    result = invoke("inspect", "mnist1d:cnn+shuffle")
+    assert result.exit_code == 0, result.output
+    assert "mnist1d:cnn+shuffle (cnn1d, torch) on mnist1d" in result.output
+    assert "150 + 1,900 + 1,900 + 1,260 = 5,210" in result.output
+
+
 def test_a_cnn1d_rung_is_an_estimator_that_learns_the_signals(cache):
     from ladder.rungs import build_estimator
 
