@@ -387,7 +387,7 @@ def test_plain_ladder_run_is_the_progression(invoke, monkeypatch):
         return [Ran(spec) for spec in specs]
     monkeypatch.setattr(ladder.runner, "run_experiments", fake)
     assert invoke("run").exit_code == 0
-    assert names == ["circles", "sine", "spirals", "mnist", "mnist-shift"]
+    assert names == ["circles", "sine", "spirals", "mnist", "mnist-shift", "mnist1d"]
 
 
 # -- list, --version ------------------------------------------------------------------------------
@@ -447,8 +447,8 @@ BAD_INPUT = [
      ["rungs[1] (mlp).model.hidden:", "valid list"]),
     ("unknown feature map", edit('model = { kind = "logistic", backend = "sklearn" }',
                                  'model = { kind = "logistic", backend = "sklearn" }\n'
-                                 'features = { kind = "fourier" }'), [],
-     ["rungs[0] (logreg).features.kind: unknown feature map 'fourier'", "polynomial, standardize"]),
+                                 'features = { kind = "wavelet" }'), [],
+     ["rungs[0] (logreg).features.kind: unknown feature map 'wavelet'", "polynomial, standardize"]),
     ("wrong backend", edit('backend = "sklearn"', 'backend = "jax"'), [],
      ["rungs[0] (logreg).model.backend: unknown backend", "'jax'", "sklearn, torch"]),
     ("train on an sklearn rung", edit('model = { kind = "logistic", backend = "sklearn" }',

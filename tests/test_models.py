@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from ladder.models import ACTIVATIONS, MLP, MODULES, LinearNet, SimpleCNN, StackedLinear, count_parameters
+from ladder.models import ACTIVATIONS, MLP, MODULES, LinearNet, SignalCNN, SimpleCNN, StackedLinear, count_parameters
 
 
 def test_linear_net_on_two_inputs_has_three_parameters():
@@ -123,7 +123,8 @@ def test_simple_cnn_on_8x8_digits():
 
 
 def test_modules_by_name():
-    assert MODULES == {"linear": LinearNet, "stacked_linear": StackedLinear, "mlp": MLP, "cnn": SimpleCNN}
+    assert MODULES == {"linear": LinearNet, "stacked_linear": StackedLinear, "mlp": MLP, "cnn": SimpleCNN,
+                       "cnn1d": SignalCNN}
     for name, cls in MODULES.items():
         shape = (8, 8) if name == "cnn" else (4,)
         net = cls(shape, 3)

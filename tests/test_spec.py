@@ -78,8 +78,8 @@ def test_every_builtin_experiment_validates(name):
 
 
 def test_the_progression_is_circles_sine_spirals_mnist():
-    assert exp.PROGRESSION == ["circles", "sine", "spirals", "mnist", "mnist-shift"]
-    assert exp.builtin_names()[:5] == ["circles", "sine", "spirals", "mnist", "mnist-shift"]
+    assert exp.PROGRESSION == ["circles", "sine", "spirals", "mnist", "mnist-shift", "mnist1d"]
+    assert exp.builtin_names()[:6] == ["circles", "sine", "spirals", "mnist", "mnist-shift", "mnist1d"]
 
 
 def rung(spec, name):
@@ -221,8 +221,8 @@ def test_unknown_model_lists_the_models():
 
 
 def test_unknown_feature_map_lists_the_feature_maps():
-    message = error(spec_with(**{"rungs.1.features.kind": "fourier"}))
-    assert "rungs[1] (poly).features.kind: unknown feature map 'fourier'" in message
+    message = error(spec_with(**{"rungs.1.features.kind": "wavelet"}))
+    assert "rungs[1] (poly).features.kind: unknown feature map 'wavelet'" in message
     assert all(name in message for name in FEATURES)
 
 

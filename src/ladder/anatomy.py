@@ -78,6 +78,12 @@ def _row(name: str, layer, shape_out: tuple) -> dict:
         bias = " + 1" if layer.bias is not None else ""
         what = f"conv {kh}×{kw}, {c_in}→{c_out}"
         arithmetic = f"({kh}·{kw}·{c_in}{bias})·{c_out} = {params:,}"
+    elif isinstance(layer, nn.Conv1d):
+        (k,), (stride,) = layer.kernel_size, layer.stride
+        c_in, c_out = layer.in_channels, layer.out_channels
+        bias = " + 1" if layer.bias is not None else ""
+        what = f"conv {k}, {c_in}→{c_out}" + (f", stride {stride}" if stride > 1 else "")
+        arithmetic = f"({k}·{c_in}{bias})·{c_out} = {params:,}"
     elif isinstance(layer, nn.Linear):
         bias = " + 1" if layer.bias is not None else ""
         what = f"linear {layer.in_features:,}→{layer.out_features:,}"
@@ -123,9 +129,9 @@ def module_for(target: str, params: dict | None = None, inputs: tuple[int, ...] 
     if target not in MODULES:
         raise LadderError(f"unknown model {target!r}; give a model kind ({', '.join(MODULES)}) or "
                           f"a rung as EXPERIMENT:RUNG (e.g. mnist:cnn)")
-    image = target == "cnn"
-    in_shape = inputs or ((28, 28) if image else (2,))
-    n_out = outputs or (10 if image or len(in_shape) > 1 else 1)
+    image, signal = target == "cnn", target == "cnn1d"
+    in_shape = inputs or ((28, 28) if image else (40,) if signal else (2,))
+    n_out = outputs or (10 if image or signal or len(in_shape) > 1 else 1)
     try:
         module = MODULES[target](in_shape, n_out, **(params or {}))
     except (TypeError, ValueError) as exc:
@@ -144,7 +150,8 @@ def _rung_module(experiment: str, rung_name: str):
         raise LadderError(f"{experiment}: no rung {rung_name!r}; its rungs: "
                           f"{', '.join(r.name for r in spec.rungs)}")
     kind = {"logistic": "linear"}.get(rung.model.kind, rung.model.kind)
-    params = {k: v for k, v in (rung.model.model_extra or {}).items() if k in ("hidden", "activation")}
+    params = {k: v for k, v in (rung.model.model_extra or {}).items()
+              if k in ("hidden", "activation", "channels")}
     if kind == "linear":
         params = {}
     dataset = _declared_sample(spec)

@@ -18,7 +18,7 @@ from torch import nn
 from . import plots
 from .features.images import edge_maps
 from .metrics import final_step, headline
-from .models import MLP, LinearNet, SimpleCNN
+from .models import MLP, LinearNet, SignalCNN, SimpleCNN
 
 FigureJob = tuple[str, str, Callable]
 
@@ -63,6 +63,9 @@ def experiment_figures(run) -> Iterator[FigureJob]:
         return
     if ds.X_train.ndim == 3:
         yield from _image_figures(run)
+        return
+    if ds.name == "mnist1d":
+        yield from _signal_figures(run)
         return
     yield "dataset", "The data", lambda: plots.dataset(ds)
     rungs = [r for r in record["rungs"] if r["name"] in models]
@@ -120,6 +123,22 @@ def _image_figures(run) -> Iterator[FigureJob]:
            lambda: plots.confusion(finished(run), ds, predictions=run.predictions))
 
 
+def _signal_figures(run) -> Iterator[FigureJob]:
+    """Part 6's figures: the signals, every rung with its positions shuffled and not, the kernels."""
+    from .data.signals import templates
+
+    record, ds = run.record, run.dataset
+    yield ("signals", "Signals of each class, and the templates they are made from",
+           lambda: plots.signals_and_templates(ds, templates()))
+    if _has_history(record):
+        yield "accuracy-per-epoch", "Test accuracy per epoch", lambda: plots.accuracy_per_epoch(record)
+    yield ("shuffled", "Every rung on the signals as made and on shuffled positions",
+           lambda: plots.shuffled_accuracy_bars(record))
+    name, cnn = _first(run, SignalCNN)
+    if cnn is not None:
+        yield "cnn-kernels", "The 1-D CNN's first-layer kernels", lambda: plots.cnn_kernels(cnn, name)
+
+
 #: The figures drawn from an experiment's dataset alone, by slug: (title, draw(dataset)). The
 #: figures' helper may draw them while the models train (ladder.drawing).
 DATASET_FIGURES = {
@@ -151,12 +170,21 @@ def _pca_plane_rung(run):
     return None, None
 
 
+def summary_figures(runs) -> Iterator[FigureJob]:
+    """Figures about the whole run: MNIST's spread beside MNIST-1D's when both ran. (The full
+    picture is no figure: the report writes it as an HTML table, from results.json.)"""
+    by_name = {run.record["name"]: run.record for run in runs}
+    if "mnist" in by_name and "mnist1d" in by_name:
+        yield ("gap-grows", "The gap grows: MNIST's spread from logistic regression to the CNN beside MNIST-1D's",
+               lambda: plots.spreads([by_name["mnist"], by_name["mnist1d"]]))
+
+
 def figure_jobs(runs) -> list[tuple[str | None, str, str, Callable]]:
     """Every figure of the run as (experiment name or None for the run's own, slug, title, draw),
-    in the order the report shows them. The full picture is no figure: the report writes it as
-    an HTML table, from results.json."""
-    return [(run.record["name"], slug, title, draw)
+    in the order the report shows them."""
+    jobs = [(run.record["name"], slug, title, draw)
             for run in runs for slug, title, draw in experiment_figures(run)]
+    return jobs + [(None, slug, title, draw) for slug, title, draw in summary_figures(runs)]
 
 
 def file_name(job) -> str:

@@ -11,20 +11,21 @@ import re
 
 from .metrics import headline, probe_columns
 
-LEARNED_KINDS = {"mlp", "cnn"}
+LEARNED_KINDS = {"mlp", "cnn", "cnn1d"}
+REORDERINGS = {"shuffle"}  # feature maps that only reorder the inputs: no φ a person chose
 
 
 def rung_family(rung: dict) -> str:
     """"engineered" or "learned": which side of the full picture a rung stands on.
 
     The rule: a rung whose record has a `features` block is "engineered" (a person chose φ, even
-    when an MLP follows it). Otherwise it is "learned" when its model kind is mlp or cnn — read
+    when an MLP follows it), unless that block only reorders the inputs (`shuffle`). Otherwise it is "learned" when its model kind is mlp or cnn — read
     from `rung["model"]["kind"]` when the record carries it, else from the rung's name, split at
     non-alphanumerics, having a part that starts with "mlp" or "cnn" ("mlp", "cnn-fast",
     "mlp2"). Everything else (linear, logistic, stacked linear) is "engineered": the identity φ,
     the baseline that hand-made features improve on.
     """
-    if rung.get("features"):
+    if _phi(rung):
         return "engineered"
     kind = (rung.get("model") or {}).get("kind")
     if kind is not None:
@@ -40,6 +41,11 @@ def score(record: dict, rung: dict) -> float | None:
     keys = [key for key, _ in probe_columns(record)] or [headline(record.get("task", "classification"))]
     values = [rung["metrics"].get(key, {}).get("mean") for key in keys]
     return None if None in values else sum(values) / len(values)
+
+
+def _phi(rung: dict) -> bool:
+    """Whether a person chose the rung's φ: a feature map that does more than reorder the inputs."""
+    return (rung.get("features") or {}).get("kind") not in (None, *REORDERINGS)
 
 
 def best_rungs(record) -> dict:
@@ -77,7 +83,7 @@ def rows(records) -> list[list[str]]:
         unit = {"test_accuracy": "acc", "moved": "acc, moved digits"}.get(best["metric"], "R²")
         eng, lrn = best["engineered"], best["learned"]
         # A linear model on the raw inputs is the baseline a φ improves on, not a φ a person made.
-        name = eng and (eng[0] if eng[2].get("features") else f"{eng[0]} (no φ, raw inputs)")
+        name = eng and (eng[0] if _phi(eng[2]) else f"{eng[0]} (no φ, raw inputs)")
         rows.append([best["problem"], name or "–", f"{eng[1]:.3f} {unit}" if eng else "–",
                      lrn[0] if lrn else "–", f"{lrn[1]:.3f} {unit}" if lrn else "–",
                      f"{lrn[1] - eng[1]:+.3f}" if eng and lrn else "–"])

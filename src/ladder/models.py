@@ -131,8 +131,39 @@ class SimpleCNN(nn.Module):
         return self.fc2(torch.relu(self.fc1(x)))
 
 
+class SignalCNN(nn.Module):
+    """The MNIST-1D paper's CNN for 1-D signals: three strided conv1d-ReLU layers, then one linear layer.
+
+    Each layer halves the length (stride 2, padding 1) and reuses one small kernel at every
+    position. On 40-point signals, lengths 40 → 19 → 10 → 5: conv1 25·1·5+25 = 150,
+    conv2 25·25·3+25 = 1,900, conv3 25·25·3+25 = 1,900, linear 125·10+10 = 1,260: 5,210 parameters.
+    """
+
+    def __init__(self, in_shape: tuple[int, ...] = (40,), n_outputs: int = 10, channels: int = 25):
+        super().__init__()
+        self.conv1 = nn.Conv1d(1, channels, kernel_size=5, stride=2, padding=1)
+        self.conv2 = nn.Conv1d(channels, channels, kernel_size=3, stride=2, padding=1)
+        self.conv3 = nn.Conv1d(channels, channels, kernel_size=3, stride=2, padding=1)
+        length = in_shape[-1]
+        for conv in (self.conv1, self.conv2, self.conv3):
+            length = (length + 2 * conv.padding[0] - conv.kernel_size[0]) // conv.stride[0] + 1
+        if length < 1:
+            raise ValueError(f"signals of {in_shape[-1]} points are too short for three strided "
+                             f"convolutions: give at least 3")
+        self.linear = nn.Linear(channels * length, n_outputs)
+
+    def forward(self, x):
+        if x.dim() == 2:  # (n, length) → (n, 1, length): one input channel
+            x = x.unsqueeze(1)
+        x = torch.relu(self.conv1(x))
+        x = torch.relu(self.conv2(x))
+        x = torch.relu(self.conv3(x))
+        return self.linear(x.flatten(1))
+
+
 #: Modules by the name a spec or an estimator uses for them.
-MODULES = {"linear": LinearNet, "stacked_linear": StackedLinear, "mlp": MLP, "cnn": SimpleCNN}
+MODULES = {"linear": LinearNet, "stacked_linear": StackedLinear, "mlp": MLP, "cnn": SimpleCNN,
+           "cnn1d": SignalCNN}
 
 
 def count_parameters(module: nn.Module) -> int:

@@ -77,6 +77,10 @@ def _torch_cnn(task, seed, device, train):
     return _torch("cnn")(task, seed, device, train)
 
 
+def _torch_cnn1d(task, seed, device, train):
+    return _torch("cnn1d")(task, seed, device, train)
+
+
 #: kind → (one-line description, the tasks it serves, {backend: builder}); the first backend is the default.
 MODELS = {
     "linear": ("linear regression, y = θ·x", {"regression"},
@@ -89,6 +93,8 @@ MODELS = {
                        {"classification", "regression"}, {"torch": _torch_stacked}),
     "cnn": ("SimpleCNN: two conv-ReLU-pool blocks and two linear layers", {"classification"},
             {"torch": _torch_cnn}),
+    "cnn1d": ("SignalCNN: three strided conv1d-ReLU layers and a linear layer, for 1-D signals",
+              {"classification"}, {"torch": _torch_cnn1d}),
 }
 
 

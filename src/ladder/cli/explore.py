@@ -74,7 +74,7 @@ Examples:
 def inspect(
     model: Annotated[str, typer.Argument(
         help="A rung as EXPERIMENT:RUNG (mnist:cnn, my_ladder.toml:mlp) or a model kind "
-             "(linear, stacked_linear, mlp, cnn).", show_default=False)],
+             "(linear, stacked_linear, mlp, cnn, cnn1d).", show_default=False)],
     param: Annotated[Optional[list[str]], typer.Option(
         help="A model parameter as KEY=VALUE in TOML, e.g. hidden=[64,64] (model kinds only).",
         show_default=False)] = None,

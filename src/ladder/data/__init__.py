@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import images, synthetic
+from . import images, signals, synthetic
 from .dataset import Dataset
 
 #: Every dataset a spec can name, with the function that makes it.
@@ -17,6 +17,7 @@ DATASETS = {
     "line": synthetic.line,
     "mnist": images.mnist,
     "digits": images.digits,
+    "mnist1d": signals.mnist1d,
 }
 
 

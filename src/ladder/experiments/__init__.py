@@ -9,7 +9,7 @@ from pathlib import Path
 from ..errors import LadderError
 
 #: The course's progression, in order: what a plain `ladder run` runs.
-PROGRESSION = ["circles", "sine", "spirals", "mnist", "mnist-shift"]
+PROGRESSION = ["circles", "sine", "spirals", "mnist", "mnist-shift", "mnist1d"]
 
 
 def builtin_names() -> list[str]:

@@ -101,9 +101,36 @@ def hog(orientations: int = 9, pixels_per_cell: int | None = None, cells_per_blo
     return make_pipeline(phi, ChunkedStandardScaler()) if scale else phi
 
 
+def fourier(scale: bool = True):
+    """Fourier magnitudes of a 1-D signal: |DFT|, the same wherever along the signal a pattern sits.
+
+    40 points give 21 magnitudes (frequencies 0 to 20). They are blind to a circular shift of the
+    signal and to everything its phases say, such as the order of a pattern's bumps. With `scale`,
+    each is standardised afterwards, as the other maps are for the linear model that follows.
+    """
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from .fourier import fourier_magnitudes, frequency_names
+    from .scaling import ChunkedStandardScaler
+
+    phi = FunctionTransformer(fourier_magnitudes, validate=True, feature_names_out=frequency_names)
+    return make_pipeline(phi, ChunkedStandardScaler()) if scale else phi
+
+
+def shuffle(seed: int = 0):
+    """The inputs' positions in one fixed random order (the same for every sample): not a φ that
+    adds anything, the same numbers with their order made meaningless, to measure what a model
+    owed to where each value sat."""
+    from .positions import ShuffledPositions
+
+    return ShuffledPositions(seed)
+
+
 #: Feature maps a spec can name, with the function that builds each.
 FEATURES = {"polynomial": polynomial, "standardize": standardize, "pca": pca,
-            "handcrafted": handcrafted, "hog": hog}
+            "handcrafted": handcrafted, "hog": hog, "fourier": fourier,
+            "shuffle": shuffle}
 
 # Where the rest of the public names live; imported on first use (`ladder.features.HogFeatures`).
 _LAZY = {
@@ -114,6 +141,7 @@ _LAZY = {
     "HandcraftedFeatures": "summaries", "handcrafted_features": "summaries",
     "SUMMARY_FEATURES": "summaries", "INK": "summaries", "EDGE": "summaries",
     "HogFeatures": "gradient_histograms", "hog_descriptors": "gradient_histograms",
+    "fourier_magnitudes": "fourier", "ShuffledPositions": "positions",
     "_orientation_bins": "gradient_histograms",
 }
 

@@ -8,6 +8,7 @@ Images: `sample_digits`, `linear_templates`, `cnn_filters`, `templates_vs_filter
 `cnn_activations`, `edge_maps`, `misclassified`, `confusion`, `projections`, `pca_decision_regions`
 (the last two return the figure with the numbers they show).
 Moved digits (part 5): `robustness_curves`, `moved_digit`.
+Signals (part 6): `signals_and_templates`, `shuffled_accuracy_bars`, `cnn_kernels`, `spreads`.
 """
 
 from .images import (cnn_activation_maps, cnn_activations, cnn_filter_weights, cnn_filters, confusion,
@@ -15,6 +16,7 @@ from .images import (cnn_activation_maps, cnn_activations, cnn_filter_weights, c
                      sample_digits, templates_vs_filters)
 from .moved import moved_digit, probe_curves, robustness_curves
 from .projections import PCARegions, Projection, pca_decision_regions, projections, tsne_embedding
+from .signals import cnn_kernels, kernel_weights, shuffled_accuracy_bars, signals_and_templates, spreads
 from .sweeps import sweep_errorbars
 from .toys import dataset, decision_boundaries, hidden_units, regression_fits, true_function
 from ..full_picture import best_rungs, rung_family
@@ -30,4 +32,5 @@ __all__ = [
     "gradient_magnitude", "misclassified", "confusion",
     "projections", "pca_decision_regions", "tsne_embedding", "Projection", "PCARegions",
     "robustness_curves", "moved_digit", "probe_curves",
+    "signals_and_templates", "shuffled_accuracy_bars", "cnn_kernels", "kernel_weights", "spreads",
 ]
