@@ -23,7 +23,7 @@ test: $(BIN)/ladder
 	$(BIN)/python -m pytest -q
 
 # Every benchmark runs even when one before it fails; make exits non-zero if any failed.
-BENCHMARKS := bench_loop bench_toys bench_mnist bench_full bench_report bench_contention bench_scale bench_play
+BENCHMARKS := bench_loop bench_toys bench_mnist bench_mnist1d bench_full bench_report bench_contention bench_scale bench_play
 
 bench: $(BIN)/ladder
 	$(BIN)/python -m pip install -q -e '.[bench]'
