@@ -377,4 +377,6 @@ def serve(sock: socket.socket, host: str, models_dir: Path | None, open_browser:
         server.run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn stops on Ctrl-C, then raises it again for the caller
         pass
+    finally:  # a second Ctrl-C skips the app's shutdown: the workers end with Python (daemons), this with us
+        stop_worker_server()
     console.print("ladder play: stopped")
