@@ -727,6 +727,11 @@ def test_jobs_auto_spreads_toys_with_enough_training_and_any_run_with_images():
     assert with_images == math.inf
     assert budget.plan(len(toys) + 7, "auto", cores=2, work=with_images) == (2, 1)
     assert budget.plan(len(toys) + 7, "auto", cores=1, work=with_images) == (1, 1)  # beside a busy core
+    # A convolutional rung's training is worth the workers' start-up whatever the data: MNIST-1D's
+    # 4,000 signals are few sample passes, but each pass of the 1-D CNN is costly.
+    signals = Dataset("mnist1d", "classification", np.zeros((40, 40)), np.zeros((10, 40)), np.arange(40) % 10,
+                      np.arange(10))
+    assert parallel_work([experiments.resolve("mnist1d")], [signals], 1) == math.inf
 
 
 HEAVY = ("numpy", "torch", "sklearn", "matplotlib", "scipy")

@@ -75,6 +75,9 @@ def holds_images(datasets: list) -> bool:
     return any(dataset.X_train.ndim == 3 for dataset in datasets)
 
 
+CONVOLUTIONAL = {"cnn", "cnn1d"}  # model kinds whose training is convolutions
+
+
 def parallel_work(specs: list, datasets: list, n_seeds: int) -> float:
     """The training that parallel jobs could share: Σ epochs × training points over the PyTorch
     rungs of every seed; unbounded when the run holds an image dataset.
@@ -84,6 +87,10 @@ def parallel_work(specs: list, datasets: list, n_seeds: int) -> float:
     enough training pays them back (budget.PARALLEL_WORK).
     """
     if holds_images(datasets):
+        return math.inf
+    # A convolution's sample pass costs 20-40 times a toy MLP's (MNIST-1D's 1-D CNN against the
+    # toys' MLPs, measured): a run that trains one always has enough work to share.
+    if any(r.model is not None and r.model.kind in CONVOLUTIONAL for spec in specs for r in spec.rungs):
         return math.inf
     return n_seeds * sum(r.train.epochs * len(dataset.X_train)
                          for spec, dataset in zip(specs, datasets) for r in spec.rungs if r.train is not None)
