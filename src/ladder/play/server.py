@@ -17,13 +17,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .. import budget
 from .digit_service import DigitService
-from .protocol import MessageError, decode, encode, grid
+from .digits import DRAW_SIDE  # noqa: F401 - the page's drawing size, named here for the tests
+from .protocol import MessageError, decode, encode
 from .session import PlayError
 from .settings import DEFAULTS, FEATURES, Limits
 from .workers import RemoteSession, Workers, WorkerStopped
 
 STATIC = Path(__file__).parent / "static"
-DRAW_SIDE = 112  # the page sends its drawing as DRAW_SIDE × DRAW_SIDE uint8 ink
 MAX_MESSAGE = 2_000_000  # characters; a CSV file (1 MB at most) fits with room to spare
 log = logging.getLogger("ladder.play")
 
@@ -104,7 +104,7 @@ class Connection:
         kind = message["type"]
         if kind == "digits":
             self.state.digits.subscribe(self.push)
-        elif kind == "digit":
+        elif kind in ("digit", "conv"):
             await self._digit(message)
         elif kind == "compare":
             # Fitted here, in a thread, so the other sessions of the worker train on meanwhile.
@@ -127,9 +127,13 @@ class Connection:
         if digits is None:
             self.state.digits.subscribe(self.push)
             raise PlayError("the digit models are still loading; the page shows their progress")
-        pixels = grid(message.get("pixels"), DRAW_SIDE)
         loop = asyncio.get_running_loop()
-        self.push(encode(await loop.run_in_executor(self.state.digit_executor, digits.predict, pixels)))
+        if message["type"] == "conv":
+            reply = await loop.run_in_executor(self.state.digit_executor, digits.convolution, message)
+        else:
+            pixels, model, move = digits.request(message)
+            reply = await loop.run_in_executor(self.state.digit_executor, digits.predict, pixels, model, move)
+        self.push(encode(reply))
 
     async def _play(self) -> None:
         """Frame after frame while playing, at most max_steps_per_second: each a piece of an epoch, or a whole one.
