@@ -18,7 +18,7 @@ from ladder.play.digits import DRAW_SIDE, Digits, read_cnns
 from ladder.play.protocol import MessageError
 from ladder.play.server import create_app
 
-from test_play_server import grid, receive, untrained_digits
+from test_play_server import grid, receive, told, untrained_digits
 
 
 def cnn(seed=0) -> SimpleCNN:
@@ -176,6 +176,21 @@ def test_a_runs_cnns_are_listed_with_their_first_seeds_test_accuracy(tmp_path):
     assert [c["accuracy"] for c in cnns.values()] == [0.991, 0.988, 0.95]
     assert torch.equal(cnns["my-digits:wide-cnn"]["module"].conv1.weight, cnn(2).conv1.weight)
     assert read_cnns(tmp_path / "models").keys() == cnns.keys()  # the models/ folder itself also does
+
+
+def test_a_run_of_cnns_only_stands_beside_part_4s_linear_model_and_mlp(tmp_path, monkeypatch):
+    """The learner's own experiment file may hold a CNN rung and nothing else."""
+    from ladder.play.digit_service import DigitService
+
+    save_like_ladder_run(tmp_path, "my-digits--my-cnn", cnn(2), [0.95])
+    part_4 = Digits(three_models(), {"mnist:cnn": {"module": cnn(0), "accuracy": 0.99}})
+    monkeypatch.setattr(DigitService, "_part_4", lambda self: part_4)
+    service = DigitService(models_dir=tmp_path)
+    message = told(service)
+    assert message["type"] == "digits", message
+    assert message["cnns"] == [{"name": "mnist:cnn", "accuracy": 0.99}, {"name": "my-digits:my-cnn", "accuracy": 0.95}]
+    assert message["default"] == "mnist:cnn"
+    assert service.digits.modules["linear"] is part_4.modules["linear"]
 
 
 # -- through the server ---------------------------------------------------------------------

@@ -97,8 +97,9 @@ class DigitService:
         except MissingModels as missing:
             if "cnn" not in missing.found:
                 raise
+            found = missing.found
         part_4 = self._part_4()
-        return Digits({**part_4.modules, "cnn": missing.found["cnn"]}, {**part_4.cnns, **cnns})
+        return Digits({**part_4.modules, "cnn": found["cnn"]}, {**part_4.cnns, **cnns})
 
     def _load(self) -> None:
         try:
