@@ -88,14 +88,15 @@ def arithmetic(cnn) -> dict[str, dict]:
     return table
 
 
-def layers(cnn, x: torch.Tensor, table: dict[str, dict] | None = None) -> list[dict]:
+def layers(cnn, x: torch.Tensor, table: dict[str, dict] | None = None,
+           outputs: dict[str, torch.Tensor] | None = None) -> list[dict]:
     """One entry per step: its name, the anatomy row, a caption and its outputs as a uint8 grid.
 
     Map layers come as (channels, H, W), flatten as (32, 49) (one row per map), fc1 as (8, 16),
-    the scores as (1, 10).
+    the scores as (1, 10). `outputs`: layer_outputs(cnn, x), when the caller has them already.
     """
     table = table or arithmetic(cnn)
-    outputs = layer_outputs(cnn, x)
+    outputs = outputs if outputs is not None else layer_outputs(cnn, x)
     shaped = {"flatten": outputs["flatten"].reshape(outputs["pool2"].shape[0], -1),
               "fc1": outputs["fc1"].reshape(8, -1), "fc2": outputs["fc2"][None]}
     entries = []

@@ -244,10 +244,11 @@ class Digits:
         cnn = self.cnns[name]["module"]
         image = self._image(drawing, move)
         x = self._input(image)
+        outputs = inside.layer_outputs(cnn, x)  # its last step is the CNN's scores: one forward pass
         with torch.inference_mode():
-            probs = {role: torch.softmax(m(x if role == "cnn" else x.flatten(1)), 1)[0].tolist()
-                     for role, m in {**self.modules, "cnn": cnn}.items()}
-        steps = inside.layers(cnn, x, self.tables[name])
+            probs = {role: torch.softmax(self.modules[role](x.flatten(1)), 1)[0].tolist() for role in ("linear", "mlp")}
+            probs["cnn"] = torch.softmax(outputs["fc2"], 0).tolist()
+        steps = inside.layers(cnn, x, self.tables[name], outputs)
         return {"type": "digit", "model": name, "move": list(move), "input": image, "probabilities": probs,
                 "feature_maps": steps[1]["grid"], "layers": steps}
 
