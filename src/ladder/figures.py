@@ -105,6 +105,8 @@ def _image_figures(run) -> Iterator[FigureJob]:
         yield "cnn-filters", "The CNN's first-layer filters", lambda: plots.cnn_filters(cnn)
         yield ("cnn-activations", "What the CNN's layers see in one test digit",
                lambda: plots.cnn_activations(cnn, image, label=ds.y_test[0]))
+        yield ("inside-cnn", "Inside the CNN: every layer, one pixel's dot product, a digit that moves",
+               lambda: plots.inside_cnn(cnn, image, label=ds.y_test[0]))
     if linear is not None and cnn is not None:
         yield ("templates-vs-filters", "Whole-image templates against small local filters",
                lambda: plots.templates_vs_filters(linear, cnn))

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from .digits import Digits, cache_is_current, read_folder, train_and_cache
+from .digits import Digits, MissingModels, cache_is_current, read_cnns, read_folder, train_and_cache
 from .protocol import encode
 
 
@@ -47,7 +47,8 @@ class DigitService:
     def _ready_message(self) -> str:
         if self.error is not None:
             return encode({"type": "error", "message": self.error})
-        return encode({"type": "digits", "ready": True, "templates": self.digits.templates()})
+        return encode({"type": "digits", "ready": True, "templates": self.digits.templates(),
+                       "cnns": self.digits.choices(), "default": self.digits.default})
 
     def _tell(self, text: str) -> None:
         for loop, push in list(self._listeners):
@@ -71,7 +72,7 @@ class DigitService:
         if not cached:
             return None
         try:
-            digits = Digits(read_folder(self.cache))
+            digits = Digits(read_folder(self.cache), read_cnns(self.cache))
             if cache_is_current(self.cache, self.n_train, self.epochs):
                 return digits
             why = "were trained with other settings than mnist.toml's"
@@ -83,13 +84,29 @@ class DigitService:
             path.unlink(missing_ok=True)
         return None
 
+    def _part_4(self) -> Digits:
+        return self._from_cache() or Digits(
+            train_and_cache(self.cache, self._progress, self.n_train, self.epochs), read_cnns(self.cache))
+
+    def _from_run(self) -> Digits:
+        """A run's models; its every CNN in the picker. A run of the learner's own experiment file
+        may hold CNNs only: part 4's linear model and MLP (and its CNN, listed too) stand beside them."""
+        cnns = read_cnns(self.models_dir)
+        try:
+            return Digits(read_folder(self.models_dir), cnns)
+        except MissingModels as missing:
+            if "cnn" not in missing.found:
+                raise
+            found = missing.found
+        part_4 = self._part_4()
+        return Digits({**part_4.modules, "cnn": found["cnn"]}, {**part_4.cnns, **cnns})
+
     def _load(self) -> None:
         try:
             if self.models_dir is not None:
-                self.digits = Digits(read_folder(self.models_dir))
+                self.digits = self._from_run()
             else:
-                self.digits = self._from_cache() or Digits(
-                    train_and_cache(self.cache, self._progress, self.n_train, self.epochs))
+                self.digits = self._part_4()
         except Exception as exc:  # noqa: BLE001 - any failure is told to the page, not raised in a thread
             self.error = f"the digit models could not be loaded: {exc}"
         with self._lock:

@@ -12,7 +12,7 @@ import numpy as np
 #: What a client may send: the session's own messages (each handled in order, in the session's
 #: worker), then the comparison and the digit tab's.
 SESSION_TYPES = ("set", "play", "pause", "step", "reset", "csv")
-CLIENT_TYPES = (*SESSION_TYPES, "compare", "digits", "digit")
+CLIENT_TYPES = (*SESSION_TYPES, "compare", "digits", "digit", "conv")
 
 
 class MessageError(ValueError):

@@ -23,13 +23,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from .. import budget
 from ..executors import stop_worker_server
 from .digit_service import DigitService
+from .digits import DRAW_SIDE  # the page's drawing size, named here for the tests too
 from .protocol import CLIENT_TYPES, SESSION_TYPES, MessageError, decode, encode, grid
 from .session import PlayError
 from .settings import DEFAULTS, FEATURES, Limits
 from .workers import RemoteSession, Workers, WorkerStopped
 
 STATIC = Path(__file__).parent / "static"
-DRAW_SIDE = 112  # the page sends its drawing as DRAW_SIDE × DRAW_SIDE uint8 ink
 MAX_MESSAGE = 2_000_000  # characters; a CSV file (1 MB at most) fits with room to spare
 #: Past this many bytes a message closes the socket with 1009 before the server reads it; between
 #: MAX_MESSAGE and this it is read and answered with an error.
@@ -78,7 +78,8 @@ class Connection:
         self.playing = False  # as the session last said, under the lock
         self.player: asyncio.Task | None = None
         self.comparisons = Latest(lambda _: self._safely(self._compare()))
-        self.drawings = Latest(lambda pixels: self._safely(self._predict(pixels)))
+        self.drawings = Latest(lambda message: self._safely(self._predict(message)))
+        self.convolutions = Latest(lambda message: self._safely(self._predict(message)))
         self.subscribed = False  # to the digit models' progress
         self.close_code: int | None = None  # set: close the socket once everything queued is sent
 
@@ -98,7 +99,8 @@ class Connection:
         try:
             await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
         finally:  # cancelled, not awaited: the server may be cancelling this task itself
-            for task in (receiver, worker, self.player, self.comparisons.task, self.drawings.task, sender):
+            for task in (receiver, worker, self.player, self.comparisons.task, self.drawings.task,
+                         self.convolutions.task, sender):
                 if task is not None:
                     task.cancel()
 
@@ -134,7 +136,11 @@ class Connection:
         elif kind == "compare":
             self.comparisons.ask(None)
         elif kind == "digit":
-            self.drawings.ask(self._drawing(message))
+            self._drawing(message)  # a blank or malformed drawing is answered at once
+            self.drawings.ask(message)
+        elif kind == "conv":
+            self._drawing(message)
+            self.convolutions.ask(message)
         elif kind == "digits":
             self._digits()
         else:
@@ -203,13 +209,20 @@ class Connection:
             raise MessageError("the drawing is blank: draw a digit first")
         return pixels
 
-    async def _predict(self, pixels) -> None:
+    async def _predict(self, message: dict) -> None:
+        """A "digit" message's predictions and the chosen CNN's layers, or a "conv" message's dot
+        product, computed in the digit models' thread."""
         digits = self.state.digits.digits
         if digits is None:
             self._digits()
             raise PlayError("the digit models are still loading; the page shows their progress")
         loop = asyncio.get_running_loop()
-        self.push(encode(await loop.run_in_executor(self.state.digit_executor, digits.predict, pixels)))
+        if message["type"] == "conv":
+            reply = await loop.run_in_executor(self.state.digit_executor, digits.convolution, message)
+        else:
+            pixels, model, move = digits.request(message)
+            reply = await loop.run_in_executor(self.state.digit_executor, digits.predict, pixels, model, move)
+        self.push(encode(reply))
 
     async def _play(self) -> None:
         """Frame after frame while playing, at most max_steps_per_second: each a piece of an epoch, or a whole one.

@@ -110,6 +110,7 @@ const handlers = {
   compare(m) { drawComparison(m); },
   digits(m) { digitModels(m); },
   digit(m) { drawDigit(m); },
+  conv(m) { drawConv(m); },
 };
 ws.onmessage = (event) => { const m = JSON.parse(event.data); handlers[m.type]?.(m); };
 ws.onclose = () => status("the server closed the connection; reload the page to start again");
@@ -193,17 +194,36 @@ for (const tab of document.querySelectorAll(".tab")) tab.onclick = () => {
   if (tab.dataset.tab === "draw") send({type: "digits"});
 };
 const pad = $("digit"), pen = pad.getContext("2d");
-let last = null;
+let last = null, drawn = false, lastPixels = null, picked = null, lastDigit = null;
+const MOVES = {dx: " px", dy: " px", degrees: "°"};
 pad.addEventListener("pointerdown", (e) => { pad.setPointerCapture(e.pointerId); last = at(e); stroke(last); });
 pad.addEventListener("pointermove", (e) => { if (last) { stroke(at(e)); } });
 pad.addEventListener("pointerup", () => { last = null; });
-$("digit-clear").onclick = () => { pen.clearRect(0, 0, pad.width, pad.height); for (const r of ["linear", "mlp", "cnn"]) $(`pred-${r}`).textContent = "–"; };
+$("digit-clear").onclick = () => {
+  pen.clearRect(0, 0, pad.width, pad.height); drawn = false; lastDigit = null;
+  for (const r of ["linear", "mlp", "cnn"]) $(`pred-${r}`).textContent = "–";
+  $("layers-inside").replaceChildren(); delete $("layers-inside").dataset.model;
+  $("conv-detail").hidden = true; picked = null;
+};
+for (const key of Object.keys(MOVES)) $(`move-${key}`).oninput = () => {
+  $(`move-${key}-value`).textContent = $(`move-${key}`).value + MOVES[key];
+  if (drawn) askDigit();
+};
+$("move-reset").onclick = () => {
+  for (const key of Object.keys(MOVES)) { $(`move-${key}`).value = 0; $(`move-${key}-value`).textContent = "0" + MOVES[key]; }
+  if (drawn) askDigit();
+};
+$("cnn-picker").onchange = () => drawn && askDigit();
 function at(e) { const r = pad.getBoundingClientRect(); return [(e.clientX - r.left) * pad.width / r.width, (e.clientY - r.top) * pad.height / r.height]; }
 function stroke(point) {
   Object.assign(pen, {strokeStyle: "#fff", lineWidth: 18, lineCap: "round", lineJoin: "round"});
   pen.beginPath(); pen.moveTo(...last); pen.lineTo(...point); pen.stroke();
-  last = point;
+  last = point; drawn = true;
   askDigit();
+}
+function digitRequest() {
+  const move = Object.fromEntries(Object.keys(MOVES).map((key) => [key, Number($(`move-${key}`).value)]));
+  return {pixels: lastPixels, move, ...($("cnn-picker").value ? {model: $("cnn-picker").value} : {})};
 }
 function askDigit() {  // one question in flight at a time: the newest drawing is asked next
   if (digitBusy) { digitDirty = true; return; }
@@ -211,8 +231,9 @@ function askDigit() {  // one question in flight at a time: the newest drawing i
   ctx.drawImage(pad, 0, 0, 112, 112);
   const rgba = ctx.getImageData(0, 0, 112, 112).data, ink = new Uint8Array(112 * 112);
   for (let i = 0; i < ink.length; i++) ink[i] = rgba[i * 4 + 3];
+  lastPixels = btoa(String.fromCharCode(...ink));
   digitBusy = true; digitDirty = false;
-  send({type: "digit", pixels: btoa(String.fromCharCode(...ink))});
+  send({type: "digit", ...digitRequest()});
 }
 function digitModels(m) {
   $("digit-progress").hidden = m.ready;
@@ -222,6 +243,10 @@ function digitModels(m) {
     return;
   }
   $("digit-progress-text").textContent = "";
+  const picker = $("cnn-picker"), chosen = picker.value || m.default;
+  picker.replaceChildren(...m.cnns.map((c) => Object.assign(document.createElement("option"), {
+    value: c.name, textContent: `${c.name}${c.accuracy === null ? "" : ` (test accuracy ${(c.accuracy * 100).toFixed(1)}%)`}`})));
+  picker.value = m.cnns.some((c) => c.name === chosen) ? chosen : m.default;
   if (digitDirty) askDigit();
   const all = bytes(m.templates);
   $("templates").replaceChildren(...Array.from({length: 10}, (_, d) => {
@@ -230,7 +255,7 @@ function digitModels(m) {
   }));
 }
 function drawDigit(m) {
-  digitBusy = false;
+  digitBusy = false; lastDigit = m;
   paint($("digit-input"), bytes(m.input), 28, 28, false, GREY);
   for (const [role, probs] of Object.entries(m.probabilities)) {
     const best = probs.indexOf(Math.max(...probs));
@@ -242,9 +267,78 @@ function drawDigit(m) {
       return bar;
     }));
   }
-  const maps = bytes(m.feature_maps);
-  $("maps").replaceChildren(...Array.from({length: m.feature_maps.shape[0]}, (_, k) => {
-    const c = document.createElement("canvas"); paint(c, maps.subarray(k * 784, (k + 1) * 784), 28, 28, false, GREY); return c;
-  }));
+  drawLayers(m.layers);
+  if (picked) send({type: "conv", ...digitRequest(), ...picked});
   if (digitDirty) askDigit();
+}
+// Each layer once: its heading (name, output shape, arithmetic), its pictures and its caption;
+// later drawings repaint the same canvases, so a moving digit does not rebuild the page.
+const SIZES = {input: 84, conv1: 84, pool1: 84, conv2: 84, pool2: 84};
+function drawLayers(layers) {
+  const box = $("layers-inside");
+  if (box.dataset.model !== lastDigit.model) { box.dataset.model = lastDigit.model; box.replaceChildren(...layers.map(layerBox)); }
+  for (const layer of layers) {
+    const [n, h, w] = layer.grid.shape, values = bytes(layer.grid), canvases = $(`layer-${layer.name}`).querySelectorAll("canvas");
+    if (layer.grid.shape.length === 3) for (let k = 0; k < n; k++) paint(canvases[k], values.subarray(k * h * w, (k + 1) * h * w), w, h, false, GREY);
+    else paint(canvases[0], values, layer.grid.shape[1], layer.grid.shape[0], false, layer.name === "fc2" ? LUT : GREY);
+  }
+  if (picked) markPicked();
+}
+function layerBox(layer) {
+  const box = document.createElement("div"), head = document.createElement("h3"), maps = document.createElement("div"), caption = document.createElement("p");
+  box.className = "layer-inside"; box.id = `layer-${layer.name}`; box.dataset.testid = `layer-${layer.name}`;
+  head.textContent = `${layer.name} · ${layer.layer} · ${layer.shape} · ${layer.arithmetic}`;
+  caption.className = "caption"; caption.textContent = layer.caption;
+  maps.className = `maps ${layer.grid.shape.length === 3 ? "grid-maps" : "strip"}`;
+  const count = layer.grid.shape.length === 3 ? layer.grid.shape[0] : 1;
+  maps.append(...Array.from({length: count}, (_, k) => {
+    const c = document.createElement("canvas");
+    c.title = count > 1 ? `${layer.name} map ${k}` : layer.name;
+    if (SIZES[layer.name]) { c.style.width = c.style.height = `${SIZES[layer.name]}px`; }
+    if (layer.name === "conv1" || layer.name === "conv2") {
+      c.dataset.testid = `map-${layer.name}-${k}`; c.classList.add("clickable");
+      c.onclick = (e) => pick(layer.name, k, c, e, layer.grid.shape[1]);
+    }
+    return c;
+  }));
+  box.append(head, maps, caption);
+  return box;
+}
+function pick(layer, map, canvas, e, side) {  // offsetX/Y: from the canvas's inner edge, inside its border
+  const row = Math.max(0, Math.min(side - 1, Math.floor(e.offsetY / canvas.clientHeight * side)));
+  const col = Math.max(0, Math.min(side - 1, Math.floor(e.offsetX / canvas.clientWidth * side)));
+  picked = {layer, map, row, col};
+  markPicked();
+  send({type: "conv", ...digitRequest(), ...picked});
+}
+function markPicked() {
+  for (const c of document.querySelectorAll("#layers-inside canvas.picked")) c.classList.remove("picked");
+  document.querySelector(`[data-testid=map-${picked.layer}-${picked.map}]`)?.classList.add("picked");
+}
+const num = (v) => (v < 0 ? "−" : "") + Math.abs(v).toFixed(2);
+function drawConv(m) {
+  const box = $("conv-detail"), head = document.createElement("h3"), kernels = document.createElement("div");
+  head.textContent = `${m.layer} map ${m.map}, pixel (row ${m.row}, column ${m.col}): its ${m.kernel.length} kernel${m.kernel.length > 1 ? "s" : ""} of 3×3`;
+  kernels.className = "maps grid-maps kernels";
+  const all = bytes(m.kernel_grid);
+  kernels.append(...m.kernel.map((_, k) => {
+    const c = document.createElement("canvas"); c.title = `kernel ${k}`;
+    paint(c, all.subarray(k * 9, (k + 1) * 9), 3, 3); return c;
+  }));
+  const lines = document.createElement("div");
+  lines.className = "dot"; lines.dataset.testid = "dot-product";
+  const inputs = m.layer === "conv1" ? "the drawing's normalised pixels" : "the 16 pooled conv1 maps";
+  if (m.kernel.length === 1) {
+    const terms = m.kernel[0].flatMap((row, i) => row.map((w, j) => `${num(w)}×${num(m.patch[0][i][j])}`));
+    lines.textContent = `weights × ${inputs} under the kernel:\n${terms.join(" + ")}\n+ bias ${num(m.bias)} = ${num(m.sum)}\nReLU → ${num(m.output)}`;
+  } else {
+    const rows = m.per_channel.map((v, k) => `map ${k}: Σ of 9 weight × input = ${num(v)}`);
+    const first = m.kernel[0].flatMap((row, i) => row.map((w, j) => `${num(w)}×${num(m.patch[0][i][j])}`));
+    lines.textContent = `weights × ${inputs} under the kernels, one 3×3 sum per map:\n(map 0: ${first.join(" + ")})\n${rows.join("\n")}\nsum of the 16 ${num(m.per_channel.reduce((a, b) => a + b, 0))} + bias ${num(m.bias)} = ${num(m.sum)}\nReLU → ${num(m.output)}`;
+  }
+  const caption = document.createElement("p");
+  caption.className = "caption";
+  caption.textContent = "The kernels are this model's weights (blue positive, orange negative); the pixel is their dot product with the patch of the layer's input they lie on, plus the bias, through a ReLU.";
+  box.replaceChildren(head, kernels, lines, caption);
+  box.hidden = false;
 }
