@@ -209,3 +209,35 @@ def test_four_blobs_show_four_colours_accuracy_per_class_and_a_confusion_matrix(
     assert sorted(colours) == sorted(",".join(map(str, c)) for c in TOL_FIRST_FOUR)
     assert "classes=4" in other.url
     other.close()
+
+
+def test_a_classroom_link_built_in_the_editor_hides_and_locks_controls(page):
+    page.locator("#classroom summary").click()
+    by(page, "classroom-hide-dataset").check()
+    by(page, "classroom-hide-features").check()
+    by(page, "classroom-lock-activation").check()
+    by(page, "classroom-lock-hidden").check()
+    link = by(page, "classroom-link").input_value()
+    assert "hide=dataset%2Cfeatures" in link and "lock=hidden%2Cactivation" in link
+    assert not page.locator("#dataset").is_disabled() and by(page, "dataset").is_visible()  # the editor's own page is as it was
+
+    learner = page.context.new_page()
+    learner.goto(link)
+    learner.wait_for_function("document.querySelector('[data-testid=loss-train]').textContent !== '–'")
+    assert not learner.get_by_test_id("dataset").is_visible()
+    assert not learner.get_by_test_id("feature-x1").is_visible()
+    assert learner.locator("#activation").is_disabled() and learner.get_by_test_id("hidden-add").is_disabled()
+    assert learner.locator("#layers button").first.is_disabled()
+    assert not learner.get_by_test_id("classroom").is_visible()  # no editor on a learner's page
+    learner.locator("#lr").fill("0.1")  # what is not hidden or locked still moves
+    learner.locator("#lr").dispatch_event("change")
+    assert "lr=0.1" in learner.url and "hide=dataset%2Cfeatures" in learner.url  # kept as the set-up changes
+    learner.close()
+
+
+def test_a_link_naming_no_such_control_says_which_controls_there_are(page, url):
+    other = page.context.new_page()
+    other.goto(url + "#hide=learning_rate")
+    other.wait_for_function("document.querySelector('[data-testid=status]').textContent.includes('no control named learning_rate')")
+    assert "lr" in other.get_by_test_id("status").text_content()
+    other.close()

@@ -56,12 +56,59 @@ function fromHash() {
   if (out.dataset === "csv") delete out.dataset;  // the file itself is not in the link
   return out;
 }
-function toHash() {
+function settingsParams() {
   const params = new URLSearchParams();
   for (const key of FIELDS) params.set(key, settings[key]);
   params.set("features", settings.features.join(","));
   params.set("hidden", settings.hidden.join(","));
+  return params;
+}
+function toHash() {
+  const params = settingsParams();
+  for (const kind of ["hide", "lock"]) if (classroom[kind].length) params.set(kind, classroom[kind].join(","));
   history.replaceState(null, "", "#" + params.toString());
+  classroomLink();
+}
+
+// -- a classroom link: `hide=lr,noise` and `lock=dataset` in the URL hide or lock those controls
+// (the names are the page's data-control attributes), so a class explores one thing at a time.
+const CONTROLS = [...new Set([...document.querySelectorAll("#learn [data-control]")].map((e) => e.dataset.control))];
+const classroom = {hide: [], lock: []};
+function classroomFromHash() {
+  const params = new URLSearchParams(location.hash.slice(1)), unknown = [];
+  for (const kind of ["hide", "lock"])
+    for (const name of (params.get(kind) ?? "").split(",").filter(Boolean))
+      (CONTROLS.includes(name) ? classroom[kind] : unknown).push(name);
+  if (unknown.length) status(`link: no control named ${unknown.join(", ")}; the controls are: ${CONTROLS.join(", ")}`);
+  $("classroom").hidden = classroom.hide.length + classroom.lock.length > 0;  // a learner's page shows no editor
+}
+function applyClassroom() {
+  for (const element of document.querySelectorAll("#learn [data-control]")) {
+    element.hidden = classroom.hide.includes(element.dataset.control);
+    const locked = classroom.lock.includes(element.dataset.control);
+    for (const input of [element, ...element.querySelectorAll("input, select, button")])
+      if (["INPUT", "SELECT", "BUTTON"].includes(input.tagName)) input.disabled = locked;
+  }
+}
+// The editor: a hide and a lock box per control; the link it builds carries the current set-up too.
+$("classroom-controls").append(...CONTROLS.map((name) => {
+  const row = document.createElement("tr");
+  row.append(cell(name), ...["hide", "lock"].map((kind) => {
+    const td = document.createElement("td"), box = Object.assign(document.createElement("input"), {type: "checkbox"});
+    Object.assign(box.dataset, {kind, name, testid: `classroom-${kind}-${name}`});
+    box.onchange = classroomLink;
+    td.append(box);
+    return td;
+  }));
+  return row;
+}));
+function classroomLink() {
+  const params = settingsParams();
+  for (const kind of ["hide", "lock"]) {
+    const names = [...$("classroom-controls").querySelectorAll(`input[data-kind=${kind}]:checked`)].map((b) => b.dataset.name);
+    if (names.length) params.set(kind, names.join(","));
+  }
+  $("classroom-link").value = `${location.origin}${location.pathname}#${params}`;
 }
 function showSettings() {
   for (const key of FIELDS) $(key).value = settings[key];
@@ -75,6 +122,7 @@ function showSettings() {
     layer.append(more, `${units}`, less);
     return layer;
   }));
+  applyClassroom();
   toHash();
 }
 function button(text) { const b = document.createElement("button"); b.textContent = text; return b; }
@@ -106,6 +154,7 @@ $("csv").onchange = async (e) => {
 function status(text) { $("status").textContent = text; }
 const handlers = {
   hello(m) {
+    classroomFromHash();
     settings = {...m.settings, limits: m.limits};
     const wanted = fromHash();
     Object.assign(settings, wanted);
