@@ -7,7 +7,7 @@ other (target ≤ 50 ms each); the memory of the server and its worker processes
 the forked workers share count once) before and after 50 connect–train–disconnect cycles
 (target: back near its baseline). Prints numbers and ratios; not a test.
 
-    LADDER_DATA_DIR=../shared/data .venv/bin/python benchmarks/bench_play.py [--seconds 10] [--models DIR]
+    LADDER_DATA_DIR=../shared/data .venv/bin/python benchmarks/bench_play.py [--seconds 10] [--classes K] [--models DIR]
 """
 
 from __future__ import annotations
@@ -54,10 +54,12 @@ async def until(ws, kind: str) -> dict:
             return message
 
 
-async def training_session(url: str, seconds: float) -> tuple[float, float]:
-    """(boundary frames per second, epochs per second) of one playing session."""
+async def training_session(url: str, seconds: float, classes: int | None = None) -> tuple[float, float]:
+    """(boundary frames per second, epochs per second) of one playing session (on `classes` blobs if given)."""
     async with websockets.connect(url, max_size=None) as ws:
         await until(ws, "frame")
+        if classes:
+            await ws.send(json.dumps({"type": "set", "settings": {"dataset": "blobs", "classes": classes}}))
         await ws.send(json.dumps({"type": "play"}))
         frames, first, start = 0, None, time.perf_counter()
         while (elapsed := time.perf_counter() - start) < seconds:
@@ -98,7 +100,7 @@ async def cycle(url: str) -> None:
 
 async def main(args, url: str, pid: int) -> None:
     for n in (1, 8):
-        rates = await asyncio.gather(*(training_session(url, args.seconds) for _ in range(n)))
+        rates = await asyncio.gather(*(training_session(url, args.seconds, args.classes) for _ in range(n)))
         frames = [r[0] for r in rates]
         print(f"{n} session(s): {min(frames):.1f} to {max(frames):.1f} boundary frames/s each "
               f"(target ≥ 30: {min(frames) / 30:.2f}×), {statistics.mean(r[1] for r in rates):.1f} epochs/s each")
@@ -118,6 +120,7 @@ async def main(args, url: str, pid: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--classes", type=int, help="train on blobs of this many classes (2 to 10) instead of circles")
     parser.add_argument("--models", type=Path, help="a run folder with MNIST models (else trained briefly here)")
     args = parser.parse_args()
     models = args.models

@@ -182,3 +182,62 @@ def test_compare_leaves_the_heat_map_where_it_was_and_in_view(page, width, heigh
     page.wait_for_function("document.querySelector('#comparison table') !== null")
     assert by(page, "boundary").bounding_box() == before
     assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing sideways either
+
+
+TOL_FIRST_FOUR = [[0xcc, 0x66, 0x77], [0x33, 0x22, 0x88], [0xdd, 0xcc, 0x77], [0x11, 0x77, 0x33]]
+
+
+def test_four_blobs_show_four_colours_accuracy_per_class_and_a_confusion_matrix(page, url):
+    other = page.context.new_page()  # opened from a link: the number of classes is in the URL
+    other.goto(url + "#dataset=blobs&classes=4&hidden=8&points=400&train_ratio=0.5")
+    other.wait_for_function("data && data.classes === 4 && lastFrame && lastFrame.confusion?.length === 4")
+    assert other.get_by_test_id("classes").input_value() == "4"
+    steps(other, 20)
+    rows = other.locator("#confusion tr")
+    assert rows.count() == 5  # a header and one row per true class
+    matrix = [[int(td) for td in rows.nth(k).locator("td").all_text_contents()] for k in range(1, 5)]
+    assert [sum(row) for row in matrix] == [50, 50, 50, 50]  # 200 test points, stratified
+    assert all(matrix[k][k] >= 40 for k in range(4)), matrix
+    per_class = other.get_by_test_id("class-accuracy").locator("li").all_text_contents()
+    assert [text.split(":")[0] for text in per_class] == ["0", "1", "2", "3"]
+    assert [text.split(": ")[1] for text in per_class] == [f"{round(100 * matrix[k][k] / 50)}%" for k in range(4)]
+    assert float(other.get_by_test_id("accuracy-test").text_content().rstrip("%")) >= 90
+    other.locator("#discretize").check()  # each cell in its class's colour, unblended
+    colours = other.get_by_test_id("boundary").evaluate(
+        "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, seen = new Set();"
+        " for (let i = 0; i < d.length; i += 4) seen.add(`${d[i]},${d[i + 1]},${d[i + 2]}`); return [...seen]; }")
+    assert sorted(colours) == sorted(",".join(map(str, c)) for c in TOL_FIRST_FOUR)
+    assert "classes=4" in other.url
+    other.close()
+
+
+def test_a_classroom_link_built_in_the_editor_hides_and_locks_controls(page):
+    page.locator("#classroom summary").click()
+    by(page, "classroom-hide-dataset").check()
+    by(page, "classroom-hide-features").check()
+    by(page, "classroom-lock-activation").check()
+    by(page, "classroom-lock-hidden").check()
+    link = by(page, "classroom-link").input_value()
+    assert "hide=dataset%2Cfeatures" in link and "lock=hidden%2Cactivation" in link
+    assert not page.locator("#dataset").is_disabled() and by(page, "dataset").is_visible()  # the editor's own page is as it was
+
+    learner = page.context.new_page()
+    learner.goto(link)
+    learner.wait_for_function("document.querySelector('[data-testid=loss-train]').textContent !== '–'")
+    assert not learner.get_by_test_id("dataset").is_visible()
+    assert not learner.get_by_test_id("feature-x1").is_visible()
+    assert learner.locator("#activation").is_disabled() and learner.get_by_test_id("hidden-add").is_disabled()
+    assert learner.locator("#layers button").first.is_disabled()
+    assert not learner.get_by_test_id("classroom").is_visible()  # no editor on a learner's page
+    learner.locator("#lr").fill("0.1")  # what is not hidden or locked still moves
+    learner.locator("#lr").dispatch_event("change")
+    assert "lr=0.1" in learner.url and "hide=dataset%2Cfeatures" in learner.url  # kept as the set-up changes
+    learner.close()
+
+
+def test_a_link_naming_no_such_control_says_which_controls_there_are(page, url):
+    other = page.context.new_page()
+    other.goto(url + "#hide=learning_rate")
+    other.wait_for_function("document.querySelector('[data-testid=status]').textContent.includes('no control named learning_rate')")
+    assert "lr" in other.get_by_test_id("status").text_content()
+    other.close()

@@ -322,3 +322,21 @@ def test_a_cache_trained_otherwise_than_mnist_toml_says_now_is_trained_again(tmp
     assert message["type"] == "digits", message
     assert "trained with other settings than mnist.toml's" in caplog.text and "training them again" in caplog.text
     assert cache_is_current(cache, n_train=600, epochs=1)
+
+
+def test_four_classes_over_the_socket_send_each_cells_class_and_a_confusion_matrix(client):
+    with client.websocket_connect("/ws") as ws:
+        receive(ws, "frame")
+        ws.send_json({"type": "set", "settings": {"dataset": "blobs", "classes": 4}})
+        data = receive(ws, "data")
+        assert data["classes"] == 4 and data["labels"] == ["0", "1", "2", "3"]
+        ws.send_json({"type": "step"})
+        while (frame := receive(ws, "frame"))["epoch"] < 1:
+            pass
+        assert grid(frame["predicted"]).shape == (100, 100) and grid(frame["predicted"]).max() <= 3
+        assert np.array(frame["confusion"]).shape == (4, 4) and np.sum(frame["confusion"]) == len(data["test"])
+        assert len(frame["class_accuracy"]) == 4
+        ws.send_json({"type": "set", "settings": {"classes": 11}})
+        assert "classes must be between 2 and 10" in receive(ws, "error")["message"]
+        ws.send_json({"type": "step"})  # the session goes on
+        assert receive(ws, "frame")["epoch"] >= 1

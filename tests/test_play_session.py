@@ -197,3 +197,91 @@ def test_a_loss_that_turns_infinite_mid_epoch_stops_training_there():
     frame = session.frame()
     session.advance(1)
     assert session.frame()["epoch"] == frame["epoch"] and not session.playing
+
+
+# -- k classes ----------------------------------------------------------------------------------
+
+def test_four_blobs_train_with_one_logit_per_class_and_cross_entropy():
+    session = Session(dataset="blobs", classes=4, hidden=[8])
+    assert session.loss == "cross_entropy" and session.net(session.X_test[:1]).shape == (1, 4)
+    assert abs(session.loss_train - np.log(4)) < 0.3  # an untrained softmax over 4 is near a guess
+    for _ in range(20):
+        session.step()
+    frame = session.frame()
+    assert session.loss_train < 0.5 and frame["accuracy_test"] >= 0.9
+    assert frame["predicted"].shape == (BOUNDARY, BOUNDARY) and frame["predicted"].dtype == np.uint8
+    assert set(np.unique(frame["predicted"])) == {0, 1, 2, 3}  # each class owns part of the plane
+    assert frame["boundary"].min() >= 255 // 4  # the likeliest class is at least 1/4 likely
+
+
+def test_two_classes_keep_one_logit_and_bce():
+    session = Session(dataset="blobs", classes=2)
+    assert session.loss == "bce" and session.net(session.X_test[:1]).shape == (1, 1)
+    frame = session.frame()
+    assert "predicted" not in frame and np.array(frame["confusion"]).shape == (2, 2)
+
+
+def test_the_confusion_matrix_counts_the_test_points_by_true_and_predicted_class():
+    session = trained(3, dataset="blobs", classes=3, hidden=[], points=300, train_ratio=0.5)
+    logits = session.net(session.X_test).detach()
+    predicted, true = logits.argmax(1).numpy(), session.data.y_test
+    frame = session.frame()
+    expected = [[int(((true == t) & (predicted == p)).sum()) for p in range(3)] for t in range(3)]
+    assert frame["confusion"] == expected and sum(map(sum, expected)) == 150
+    assert frame["class_accuracy"] == [expected[k][k] / 50 for k in range(3)]  # stratified: 50 a class
+    # A network that always says class 0: every test point lands in column 0.
+    with torch.no_grad():
+        session.net.layers[-1].weight.zero_()
+        session.net.layers[-1].bias.copy_(torch.tensor([1.0, 0.0, 0.0]))
+    session._measure()
+    frame = session.frame()
+    assert frame["confusion"] == [[50, 0, 0], [50, 0, 0], [50, 0, 0]]
+    assert frame["class_accuracy"] == [1.0, 0.0, 0.0] and frame["accuracy_test"] == pytest.approx(1 / 3)
+    assert set(np.unique(frame["predicted"])) == {0}
+
+
+def test_a_regression_has_no_classes():
+    session = Session(dataset="sine")
+    frame = session.frame()
+    assert (frame["confusion"], frame["class_accuracy"], frame["accuracy_test"]) == (None, None, None)
+    assert session.points()["classes"] is None
+
+
+def test_the_same_seed_gives_the_same_confusion_matrix():
+    a, b = (trained(4, dataset="blobs", classes=5, seed=7) for _ in range(2))
+    assert a.frame()["confusion"] == b.frame()["confusion"] and a.loss_test == b.loss_test
+
+
+def test_a_csv_with_four_labels_is_four_classes_named_by_their_values():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, (240, 2))
+    label = np.array([1, 2, 5, 7])[(X[:, 0] > 0) * 2 + (X[:, 1] > 0)]
+    text = "a,b,kind\n" + "\n".join(f"{x:.3f},{y:.3f},{k}" for (x, y), k in zip(X, label))
+    session = Session()
+    data = session.apply({"type": "csv", "text": text})[0]
+    assert data["classes"] == 4 and data["labels"] == ["1", "2", "5", "7"]
+    assert {row[2] for row in data["train"]} == {0, 1, 2, 3}
+    for _ in range(30):
+        session.step()
+    assert session.frame()["accuracy_test"] >= 0.9
+
+
+@pytest.mark.parametrize("value", [1, 11, 2.5, "4", True])
+def test_a_bad_number_of_classes_is_refused_in_one_line(value):
+    session = Session(dataset="blobs", classes=4)
+    with pytest.raises(PlayError, match="classes must be"):
+        session.apply({"type": "set", "settings": {"classes": value}})
+    assert session.settings["classes"] == 4 and session.classes == 4
+
+
+def test_changing_the_number_of_classes_makes_new_blobs():
+    session = Session(dataset="blobs", classes=3)
+    data = session.apply({"type": "set", "settings": {"classes": 6}})[0]
+    assert data["classes"] == 6 and {row[2] for row in data["train"] + data["test"]} == set(range(6))
+    assert session.net(session.X_test[:1]).shape == (1, 6)
+
+
+def test_the_comparison_separates_blobs_with_lines():
+    reply = Session(dataset="blobs", classes=5).apply({"type": "compare"})[0]
+    scores = {row["model"]: row["score"] for row in reply["rows"]}
+    assert scores["raw"] >= 0.9 and reply["claims"][0]["holds"]

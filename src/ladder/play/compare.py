@@ -18,6 +18,7 @@ CLAIMS = {
     "gauss": [("Two blobs: a straight line is enough", "raw.score >= 0.9")],
     "spirals": [("A straight line cannot follow two spirals", "raw.score < 0.7"),
                 ("Hidden layers beat the line", "mlp.score > raw.score")],
+    "blobs": [("Blobs around a circle: one straight line per class (softmax) separates them", "raw.score >= 0.9")],
     "moons": [("Hidden layers beat the line on two moons", "mlp.score > raw.score")],
     "plane": [("The target is a plane: linear regression fits it", "raw.score >= 0.9")],
     "sine": [("A line cannot fit a sine wave", "raw.score < 0.5"),

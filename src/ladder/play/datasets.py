@@ -11,13 +11,18 @@ from ..data import synthetic
 from ..data.dataset import Dataset, split
 
 DOMAIN = 6.0  # the plane shown is [-6, 6]²; generated points stay within about ±5
-CLASSIFICATION = ("circles", "xor", "gauss", "spirals", "moons")
+CLASSIFICATION = ("circles", "xor", "gauss", "spirals", "moons", "blobs")
+MAX_CLASSES = 10  # the colours a colour-blind learner can still tell apart (Paul Tol's muted palette)
+BLOB_RADIUS = 3.5  # the k blobs' centres sit evenly on this circle
 REGRESSION = ("plane", "sine")
 DATASETS = CLASSIFICATION + REGRESSION
 
 
-def make(name: str, n: int, noise: float, train_ratio: float, seed: int) -> Dataset:
-    """A generated dataset on the playground's plane, split train/test by `train_ratio`."""
+def make(name: str, n: int, noise: float, train_ratio: float, seed: int, classes: int = 3) -> Dataset:
+    """A generated dataset on the playground's plane, split train/test by `train_ratio`.
+
+    `classes` is how many blobs "blobs" has (2 to MAX_CLASSES); the other data sets have their own.
+    """
     test_size = 1 - train_ratio
     if name in REGRESSION:
         rng = np.random.default_rng(seed)
@@ -27,6 +32,13 @@ def make(name: str, n: int, noise: float, train_ratio: float, seed: int) -> Data
         return split(name, "regression", X, y, test_size=test_size, seed=seed, params={"noise": noise})
     if name == "gauss":
         data = synthetic.blobs(n, centers=[[2, 2], [-2, -2]], noise=0.5 + 2 * noise, seed=seed,
+                               test_size=test_size)
+    elif name == "blobs":
+        # Centres on a circle, not at random: every class has a neighbour on each side and none
+        # hides between others, so a softmax over straight lines can separate them all.
+        angles = 2 * np.pi * np.arange(classes) / classes + np.pi / 2
+        centres = BLOB_RADIUS * np.column_stack([np.cos(angles), np.sin(angles)])
+        data = synthetic.blobs(n, centers=centres.tolist(), noise=0.5 + 2 * noise, seed=seed,
                                test_size=test_size)
     else:
         data = getattr(synthetic, name)(n=n, noise=noise, seed=seed, test_size=test_size)
@@ -76,19 +88,27 @@ def read_csv(text: str, *, max_rows: int, label: str | None = None, features=Non
 
 
 def from_csv(X: np.ndarray, y: np.ndarray, train_ratio: float, seed: int) -> Dataset:
-    """A CSV's points on the plane: classification when the label has few whole values."""
+    """A CSV's points on the plane: classification when the label has few whole values.
+
+    Labels become class numbers 0…k-1 in the order of their values (`params["labels"]` keeps
+    the values themselves, for the page to show).
+    """
     values = np.unique(y)
-    is_labels = len(values) <= 10 and np.all(values == np.round(values))
-    if is_labels and len(values) != 2:
-        raise CSVError(f"the label column has {len(values)} class(es); the playground needs exactly "
-                       "two classes (or a numeric target with many values for regression)")
+    is_labels = len(values) <= MAX_CLASSES and np.all(values == np.round(values))
+    if is_labels and len(values) < 2:
+        raise CSVError(f"the label column has {len(values)} class(es); the playground needs 2 to "
+                       f"{MAX_CLASSES} classes (or a numeric target with many values for regression)")
     # Features are scaled onto the ±5 plane, keeping their ratio, so the heat map shows them all.
     centre = (X.max(0) + X.min(0)) / 2
     scale = 5 / max(np.abs(X - centre).max(), 1e-12)
     X = (X - centre) * scale
+    params = {"scale": scale}
     if is_labels:
-        y = (y == values[1]).astype(int)
+        y = np.searchsorted(values, y)
+        params["labels"] = [f"{v:g}" for v in values]
+        counts = np.bincount(y)
+        if counts.min() < 2:
+            raise CSVError(f"each class needs at least two rows; class {values[counts.argmin()]:g} has "
+                           f"{counts.min()}")
     task = "classification" if is_labels else "regression"
-    if task == "classification" and np.bincount(y).min() < 2:
-        raise CSVError("each of the two classes needs at least two rows")
-    return split("csv", task, X, y, test_size=1 - train_ratio, seed=seed, params={"scale": scale})
+    return split("csv", task, X, y, test_size=1 - train_ratio, seed=seed, params=params)

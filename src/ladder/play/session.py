@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from ..models import MLP, seeded
-from ..train import Diverged, train
+from ..train import Diverged, make_loss, train
 from . import datasets
 from .compare import compare
 from .phi import phi
@@ -129,8 +129,13 @@ class Session:
         if s["dataset"] == "csv":
             self.data = datasets.from_csv(*self.csv, s["train_ratio"], s["seed"])
         else:
-            self.data = datasets.make(s["dataset"], s["points"], s["noise"], s["train_ratio"], s["seed"])
+            self.data = datasets.make(s["dataset"], s["points"], s["noise"], s["train_ratio"], s["seed"],
+                                      s["classes"])
         self.classification = self.data.task == "classification"
+        labels = np.concatenate([self.data.y_train, self.data.y_test])
+        # k classes numbered 0…k-1; two keep one logit (BCE), more get one logit each (softmax).
+        self.classes = int(labels.max()) + 1 if self.classification else None
+        self.labels = self.data.params.get("labels") or [str(c) for c in range(self.classes or 0)]
         y = np.concatenate([self.data.y_train, self.data.y_test]).astype(float)
         self.y_range = (0.0, 1.0) if self.classification else (float(y.min()), float(y.max()))
         self._new_network()
@@ -141,15 +146,18 @@ class Session:
         features = s["features"]
         self.X_train = torch.from_numpy(phi(self.data.X_train, features))
         self.X_test = torch.from_numpy(phi(self.data.X_test, features))
-        self.y_train, self.y_test = (torch.tensor(y, dtype=torch.float32)[:, None]
-                                     for y in (self.data.y_train, self.data.y_test))
+        if self.softmax:
+            self.y_train, self.y_test = (torch.tensor(y, dtype=torch.long) for y in (self.data.y_train, self.data.y_test))
+        else:
+            self.y_train, self.y_test = (torch.tensor(y, dtype=torch.float32)[:, None]
+                                         for y in (self.data.y_train, self.data.y_test))
         self.grid = torch.from_numpy(phi(plane(BOUNDARY), features))
         self.thumb_grid = torch.from_numpy(phi(plane(THUMB), features))
         self.input_units = [{"name": f, "layer": 0, "grid": g}  # the inputs never change: drawn once
                             for f, g in zip(features, thumbnails(self.thumb_grid.numpy()))]
         with seeded(s["seed"]):
             activation = "identity" if s["activation"] == "linear" else s["activation"]
-            self.net = MLP((len(features),), 1, hidden=tuple(s["hidden"]), activation=activation)
+            self.net = MLP((len(features),), self.classes if self.softmax else 1, hidden=tuple(s["hidden"]), activation=activation)
         for p in self.net.parameters():
             if p.dim() > 1:  # L1 acts on weights, not biases, as in the course
                 p.register_hook(self._l1_gradient(p))
@@ -158,7 +166,7 @@ class Session:
         self._done = 0  # how many of them it has trained on,
         self._hyper = self._epoch_settings()  # and the settings it trains with
         self.diverged: str | None = None
-        self.loss_train, self.loss_test = self._losses()
+        self._measure()
         self.reference = self.loss_train
 
     def _l1_gradient(self, weight):
@@ -200,7 +208,7 @@ class Session:
         batches = left if batches is None else max(1, min(int(batches), left))
         piece = self._order[self._done:self._done + batches * size]
         try:
-            train(self.net, self.X_train[piece], self.y_train[piece], loss="bce" if self.classification else "mse",
+            train(self.net, self.X_train[piece], self.y_train[piece], loss=self.loss,
                   optimizer="sgd", lr=s["lr"], epochs=1, batch_size=size, shuffle=False,
                   weight_decay=s["reg_rate"] if s["regularization"] == "l2" else 0.0)
             self._done += len(piece)
@@ -220,7 +228,7 @@ class Session:
     def _end_epoch(self) -> None:
         self.epoch += 1
         self._order = None
-        self.loss_train, self.loss_test = self._losses()
+        self._measure()
         worst = max(self.loss_train, self.loss_test)
         if not math.isfinite(worst) or worst > EXPLODES * max(self.reference, 1e-3):
             how = "became infinite or NaN" if not math.isfinite(worst) else (
@@ -229,19 +237,51 @@ class Session:
                              f"try a lower learning rate (now {self._hyper['lr']:g}), then reset.")
             self.playing = False
 
-    def _losses(self) -> tuple[float, float]:
-        loss = torch.nn.BCEWithLogitsLoss() if self.classification else torch.nn.MSELoss()
+    @property
+    def softmax(self) -> bool:
+        """More than two classes: one logit per class and cross-entropy, not one logit and BCE."""
+        return self.classification and self.classes > 2
+
+    @property
+    def loss(self) -> str:
+        """train.py's name of the loss this task trains with."""
+        return ("cross_entropy" if self.softmax else "bce") if self.classification else "mse"
+
+    def _measure(self) -> None:
+        """The losses on both splits and, for classes, the test split's confusion matrix."""
+        loss = make_loss(self.loss)
         with torch.inference_mode():
-            return (loss(self.net(self.X_train), self.y_train).item(),
-                    loss(self.net(self.X_test), self.y_test).item())
+            out_train, out_test = self.net(self.X_train), self.net(self.X_test)
+            self.loss_train, self.loss_test = loss(out_train, self.y_train).item(), loss(out_test, self.y_test).item()
+        self.confusion = None
+        if self.classification:
+            predicted = out_test.argmax(1) if self.softmax else (out_test[:, 0] > 0).long()
+            true = self.y_test.long().reshape(-1)
+            # Row = the true class, column = the predicted one: bincount of true·k + predicted.
+            counts = torch.bincount(true * self.classes + predicted, minlength=self.classes ** 2)
+            self.confusion = counts.reshape(self.classes, self.classes).numpy()
+
+    def accuracy(self) -> dict:
+        """Test accuracy overall and per class (None for a class the test split lacks), from the confusion matrix."""
+        if self.confusion is None:
+            return {"accuracy_test": None, "class_accuracy": None}
+        totals = self.confusion.sum(1)
+        per_class = [float(c) / t if t else None for c, t in zip(np.diag(self.confusion), totals)]
+        return {"accuracy_test": float(np.trace(self.confusion)) / max(int(totals.sum()), 1),
+                "class_accuracy": per_class}
 
     # -- what the page draws --------------------------------------------------------------------
     def frame(self) -> dict:
         """Epoch, losses, the output over the plane and each unit's thumbnail, as uint8 grids."""
         with torch.inference_mode():
-            out = self.net(self.grid)[:, 0]
+            out = self.net(self.grid)
             hidden = self.net.hidden_activations(self.thumb_grid)
-        out = torch.sigmoid(out) if self.classification else out
+        classes = {}
+        if self.softmax:  # each cell's likeliest class and how likely: the page colours and blends
+            out, predicted = torch.softmax(out, dim=1).max(dim=1)
+            classes["predicted"] = predicted.numpy().astype(np.uint8).reshape(BOUNDARY, BOUNDARY)
+        else:
+            out = torch.sigmoid(out[:, 0]) if self.classification else out[:, 0]
         units = list(self.input_units)
         if hidden:
             grids = iter(thumbnails(torch.cat(hidden, dim=1).numpy()))
@@ -250,7 +290,8 @@ class Session:
         progress = self._done / len(self.X_train) if self._order is not None else 0.0
         return {"type": "frame", "epoch": self.epoch, "progress": round(progress, 3), "loss_train": self.loss_train,
                 "loss_test": self.loss_test, "playing": self.playing, "diverged": self.diverged,
-                "boundary": to_uint8(out.numpy(), *self.y_range).reshape(BOUNDARY, BOUNDARY),
+                "boundary": to_uint8(out.numpy(), *self.y_range).reshape(BOUNDARY, BOUNDARY), **classes,
+                "confusion": None if self.confusion is None else self.confusion.tolist(), **self.accuracy(),
                 "units": units}
 
     def points(self) -> dict:
@@ -258,4 +299,5 @@ class Session:
         d = self.data
         rows = lambda X, y: np.column_stack([X, y]).round(4).tolist()  # noqa: E731
         return {"type": "data", "dataset": self.settings["dataset"], "task": d.task, "domain": datasets.DOMAIN, "y_range": list(self.y_range),
+                "classes": self.classes, "labels": self.labels,
                 "train": rows(d.X_train, d.y_train), "test": rows(d.X_test, d.y_test)}

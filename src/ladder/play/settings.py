@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .datasets import DATASETS
+from .datasets import DATASETS, MAX_CLASSES
 
 #: The course's φ: what each input-feature toggle feeds the network.
 FEATURES = ("x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 REGULARIZATION = ("none", "l1", "l2")
 
-DEFAULTS = {"dataset": "circles", "noise": 0.1, "train_ratio": 0.5, "points": 400, "seed": 0,
+DEFAULTS = {"dataset": "circles", "noise": 0.1, "train_ratio": 0.5, "points": 400, "seed": 0, "classes": 3,
             "features": ["x1", "x2"], "hidden": [4, 2], "activation": "tanh", "lr": 0.03,
             "regularization": "none", "reg_rate": 0.001, "batch_size": 10}
 
 #: Which settings make new data, which a new network; the rest change the running training.
-DATA_KEYS = {"dataset", "noise", "train_ratio", "points", "seed"}
+DATA_KEYS = {"dataset", "noise", "train_ratio", "points", "seed", "classes"}
 NETWORK_KEYS = {"features", "hidden", "activation"}
 
 
@@ -74,6 +74,8 @@ def check(settings: dict, limits: Limits) -> dict:
             checked[key] = _number(key, value, 20, limits.max_points, integer=True)
         elif key == "seed":
             checked[key] = _number(key, value, 0, 2**31 - 1, integer=True)
+        elif key == "classes":  # how many blobs; every other data set has its own classes
+            checked[key] = _number(key, value, 2, MAX_CLASSES, integer=True)
         elif key == "features":
             checked[key] = _features(value)
         elif key == "hidden":

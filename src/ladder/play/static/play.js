@@ -11,6 +11,11 @@ const LUT = Array.from({length: 256}, (_, v) => {
   const t = v / 255, [a, b, s] = t < 0.5 ? [ORANGE, WHITE, t * 2] : [WHITE, BLUE, t * 2 - 1];
   return a.map((c, i) => Math.round(c + (b[i] - c) * s));
 });
+// k classes (more than two): Paul Tol's muted palette, told apart with every common colour-blindness;
+// two classes keep the orange and blue above, which are too.
+const TOL = ["#cc6677", "#332288", "#ddcc77", "#117733", "#88ccee", "#882255", "#44aa99", "#999933", "#aa4499", "#dddddd"]
+  .map((hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)));
+const classColours = (k) => k === 2 ? [ORANGE, BLUE] : TOL.slice(0, k);
 const bytes = (grid) => Uint8Array.from(atob(grid.b64), (c) => c.charCodeAt(0));
 
 function paint(canvas, values, width, height, discretize = false, lut = LUT) {
@@ -22,11 +27,24 @@ function paint(canvas, values, width, height, discretize = false, lut = LUT) {
   }
   ctx.putImageData(image, 0, 0);
 }
+const BOUNDARY = 100;
+// Each cell in the colour of its likeliest class, faded to white as that class's probability falls
+// to 1/k (a toss-up); a blend of all k colours would show a third class's colour between two others.
+function paintClasses(canvas, predicted, probability, k, discretize) {
+  canvas.width = BOUNDARY; canvas.height = BOUNDARY;
+  const ctx = canvas.getContext("2d"), image = ctx.createImageData(BOUNDARY, BOUNDARY), colours = classColours(k);
+  for (let i = 0; i < BOUNDARY * BOUNDARY; i++) {
+    const c = colours[predicted[i]] ?? WHITE;
+    const s = discretize ? 1 : Math.min(Math.max((probability[i] / 255 - 1 / k) / (1 - 1 / k), 0), 1);
+    image.data.set([...WHITE.map((w, j) => Math.round(w + (c[j] - w) * s)), 255], i * 4);
+  }
+  ctx.putImageData(image, 0, 0);
+}
 const GREY = Array.from({length: 256}, (_, v) => [v, v, v]);
 
 // -- settings: the form, the URL hash and the server agree ------------------------------------
-const FIELDS = ["dataset", "noise", "train_ratio", "points", "seed", "activation", "lr", "regularization", "reg_rate", "batch_size"];
-const NUMBERS = new Set(["noise", "train_ratio", "points", "seed", "lr", "reg_rate", "batch_size"]);
+const FIELDS = ["dataset", "noise", "train_ratio", "points", "seed", "classes", "activation", "lr", "regularization", "reg_rate", "batch_size"];
+const NUMBERS = new Set(["noise", "train_ratio", "points", "seed", "classes", "lr", "reg_rate", "batch_size"]);
 
 function fromHash() {
   const params = new URLSearchParams(location.hash.slice(1)), out = {};
@@ -38,12 +56,59 @@ function fromHash() {
   if (out.dataset === "csv") delete out.dataset;  // the file itself is not in the link
   return out;
 }
-function toHash() {
+function settingsParams() {
   const params = new URLSearchParams();
   for (const key of FIELDS) params.set(key, settings[key]);
   params.set("features", settings.features.join(","));
   params.set("hidden", settings.hidden.join(","));
+  return params;
+}
+function toHash() {
+  const params = settingsParams();
+  for (const kind of ["hide", "lock"]) if (classroom[kind].length) params.set(kind, classroom[kind].join(","));
   history.replaceState(null, "", "#" + params.toString());
+  classroomLink();
+}
+
+// -- a classroom link: `hide=lr,noise` and `lock=dataset` in the URL hide or lock those controls
+// (the names are the page's data-control attributes), so a class explores one thing at a time.
+const CONTROLS = [...new Set([...document.querySelectorAll("#learn [data-control]")].map((e) => e.dataset.control))];
+const classroom = {hide: [], lock: []};
+function classroomFromHash() {
+  const params = new URLSearchParams(location.hash.slice(1)), unknown = [];
+  for (const kind of ["hide", "lock"])
+    for (const name of (params.get(kind) ?? "").split(",").filter(Boolean))
+      (CONTROLS.includes(name) ? classroom[kind] : unknown).push(name);
+  if (unknown.length) status(`link: no control named ${unknown.join(", ")}; the controls are: ${CONTROLS.join(", ")}`);
+  $("classroom").hidden = classroom.hide.length + classroom.lock.length > 0;  // a learner's page shows no editor
+}
+function applyClassroom() {
+  for (const element of document.querySelectorAll("#learn [data-control]")) {
+    element.hidden = classroom.hide.includes(element.dataset.control);
+    const locked = classroom.lock.includes(element.dataset.control);
+    for (const input of [element, ...element.querySelectorAll("input, select, button")])
+      if (["INPUT", "SELECT", "BUTTON"].includes(input.tagName)) input.disabled = locked;
+  }
+}
+// The editor: a hide and a lock box per control; the link it builds carries the current set-up too.
+$("classroom-controls").append(...CONTROLS.map((name) => {
+  const row = document.createElement("tr");
+  row.append(cell(name), ...["hide", "lock"].map((kind) => {
+    const td = document.createElement("td"), box = Object.assign(document.createElement("input"), {type: "checkbox"});
+    Object.assign(box.dataset, {kind, name, testid: `classroom-${kind}-${name}`});
+    box.onchange = classroomLink;
+    td.append(box);
+    return td;
+  }));
+  return row;
+}));
+function classroomLink() {
+  const params = settingsParams();
+  for (const kind of ["hide", "lock"]) {
+    const names = [...$("classroom-controls").querySelectorAll(`input[data-kind=${kind}]:checked`)].map((b) => b.dataset.name);
+    if (names.length) params.set(kind, names.join(","));
+  }
+  $("classroom-link").value = `${location.origin}${location.pathname}#${params}`;
 }
 function showSettings() {
   for (const key of FIELDS) $(key).value = settings[key];
@@ -57,6 +122,7 @@ function showSettings() {
     layer.append(more, `${units}`, less);
     return layer;
   }));
+  applyClassroom();
   toHash();
 }
 function button(text) { const b = document.createElement("button"); b.textContent = text; return b; }
@@ -88,6 +154,7 @@ $("csv").onchange = async (e) => {
 function status(text) { $("status").textContent = text; }
 const handlers = {
   hello(m) {
+    classroomFromHash();
     settings = {...m.settings, limits: m.limits};
     const wanted = fromHash();
     Object.assign(settings, wanted);
@@ -95,7 +162,7 @@ const handlers = {
     if (Object.keys(wanted).length) send({type: "set", settings: wanted});
   },
   data(m) {
-    data = m; curve = [];
+    data = m; curve = []; shownConfusion = null;
     if (m.dataset === "csv") $("dataset").querySelector("[value=csv]").disabled = false;
     if (settings.dataset !== m.dataset) { settings.dataset = m.dataset; showSettings(); }
     drawPoints(); drawCurve();
@@ -119,7 +186,9 @@ function drawFrame(m) {
   $("epoch").textContent = m.epoch;
   $("loss-train").textContent = m.loss_train === null ? "∞" : m.loss_train.toFixed(3);
   $("loss-test").textContent = m.loss_test === null ? "∞" : m.loss_test.toFixed(3);
-  paint($("boundary"), bytes(m.boundary), 100, 100, $("discretize").checked);
+  if (m.predicted) paintClasses($("boundary"), bytes(m.predicted), bytes(m.boundary), data.classes, $("discretize").checked);
+  else paint($("boundary"), bytes(m.boundary), 100, 100, $("discretize").checked);
+  drawClasses(m);
   if (!curve.length || curve[curve.length - 1][0] !== m.epoch) {
     if (m.epoch < (curve.at(-1)?.[0] ?? -1)) curve = [];
     curve.push([m.epoch, m.loss_train, m.loss_test]);
@@ -144,14 +213,41 @@ function drawUnits(units) {
   units.forEach((u, i) => paint(canvases[i], bytes(u.grid), u.grid.shape[1], u.grid.shape[0]));
 }
 
+// Test accuracy per class and the confusion matrix (rows: the true class, columns: the predicted one).
+let shownConfusion = null;
+function drawClasses(m) {
+  $("accuracy-test").textContent = m.accuracy_test === null ? "–" : `${(m.accuracy_test * 100).toFixed(1)}%`;
+  $("class-view").hidden = m.confusion === null;
+  const key = JSON.stringify(m.confusion);
+  if (m.confusion === null || key === shownConfusion) return;
+  shownConfusion = key;
+  const colours = classColours(m.confusion.length), names = data.labels;
+  const swatch = (k) => { const s = document.createElement("i"); s.className = "swatch"; s.style.background = `rgb(${colours[k]})`; return s; };
+  const name = (k) => { const td = document.createElement("th"); td.append(swatch(k), names[k]); return td; };
+  $("class-accuracy").replaceChildren(...m.class_accuracy.map((a, k) => {
+    const item = document.createElement("li");
+    item.append(swatch(k), `${names[k]}: ${a === null ? "–" : `${(a * 100).toFixed(0)}%`}`);
+    return item;
+  }));
+  const table = $("confusion");
+  table.replaceChildren();
+  const head = table.insertRow();
+  head.append(cell("true ↓ predicted →"), ...names.map((_, k) => name(k)));
+  m.confusion.forEach((row, k) => {
+    const tr = table.insertRow();
+    tr.append(name(k), ...row.map((n, j) => { const td = cell(`${n}`); if (j === k) td.className = "right"; return td; }));
+  });
+}
+
 function drawPoints() {
   const canvas = $("dots"), ctx = canvas.getContext("2d"), size = canvas.width;
   ctx.clearRect(0, 0, size, size);
   if (!data) return;
   const [low, high] = data.y_range, place = (v) => (v + data.domain) / (2 * data.domain) * size;
   const rows = [...data.train.map((r) => [...r, false]), ...($("show-test").checked ? data.test.map((r) => [...r, true]) : [])];
+  const colours = data.classes > 2 ? classColours(data.classes) : null;
   for (const [x1, x2, y, test] of rows) {
-    const c = LUT[Math.round(Math.min(Math.max((y - low) / (high - low || 1), 0), 1) * 255)];
+    const c = colours ? colours[y] : LUT[Math.round(Math.min(Math.max((y - low) / (high - low || 1), 0), 1) * 255)];
     ctx.beginPath();
     ctx.arc(place(x1), size - place(x2), 3.5, 0, 2 * Math.PI);
     ctx.fillStyle = `rgb(${c})`; ctx.fill();
