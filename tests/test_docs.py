@@ -25,7 +25,8 @@ def test_every_link_of_the_readme_and_the_docs_leads_to_a_file_of_the_repository
             assert path.is_relative_to(ROOT) and path.exists(), f"{page.name}: {target}"
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "../shared/DESIGN.md" not in readme  # not in a user's clone
-    assert "(docs/architecture.md)" in readme
+    for page in ("architecture", "experiment-file", "results-json", "protocol"):
+        assert f"(docs/{page}.md)" in readme
 
 
 def test_run_experiment_takes_an_experiment_s_name_as_the_readme_shows():

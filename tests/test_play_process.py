@@ -365,8 +365,7 @@ def test_a_message_past_the_closing_size_closes_the_socket_with_1009_as_the_read
         return closed.value.rcvd.code
 
     assert run(scenario()) == 1009
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    protocol = readme[readme.index("### The WebSocket protocol"):]
+    protocol = (Path(__file__).parents[1] / "docs" / "protocol.md").read_text(encoding="utf-8")
     assert "4,000,000" in protocol and "1009" in protocol and "1013" in protocol and "1012" in protocol
 
 
