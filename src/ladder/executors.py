@@ -25,7 +25,7 @@ from typing import Iterator
 
 from . import budget
 from .errors import LadderError
-from .plan import RunPlan
+from .plan import CONVOLUTIONAL, RunPlan
 from .task import Failed, Task, attempt, describe, report_done
 
 
@@ -57,8 +57,10 @@ def _run_task(task: Task, device: str):
 
 #: What the worker processes' server imports once, before it forks them. torch._dynamo too:
 #: PyTorch's first optimizer in a process imports it (1.3-1.4 s on a 2-core machine), and a
-#: worker forked from a server that has imported it already pays nothing.
-_preloads: set[str] = {"torch._dynamo"}
+#: worker forked from a server that has imported it already pays nothing. scikit-learn's linear
+#: models likewise: nearly every experiment has a scikit-learn rung, and building the first one
+#: imports scikit-learn (about a second of each worker's core on a 2-core machine).
+_preloads: set[str] = {"torch._dynamo", "sklearn.linear_model", "sklearn.pipeline"}
 
 
 def worker_context(preload: str = "ladder.runner"):
@@ -150,7 +152,7 @@ def run_workers(tasks: list[Task], datasets: list, plan: RunPlan, listener) -> I
     running is the culprit and is marked failed; the rest go on. On Ctrl-C the pending tasks
     are cancelled and the workers stopped.
     """
-    left, jobs = list(tasks), plan.jobs
+    left, jobs = longest_first(tasks), plan.jobs
     while left:
         unfinished = []
         for task, result in _in_pool(left, datasets, plan, jobs):
@@ -165,11 +167,17 @@ def run_workers(tasks: list[Task], datasets: list, plan: RunPlan, listener) -> I
         left, jobs = unfinished, 1
 
 
-# -- threads of this process -------------------------------------------------------------------
-def _longest_first(task: Task) -> bool:
-    model = getattr(task.rung, "model", None)
-    return getattr(model, "kind", None) != "cnn"  # a CNN's fit takes longer than all the others'
+def longest_first(tasks: list[Task]) -> list[Task]:
+    """The tasks with the convolutional networks' fits first, the rest in their order: a CNN's fit
+    takes longer than all the others', and started last it would leave the other cores idle at
+    the end (`ladder run mnist1d --seeds 3` listed its six CNN fits last)."""
+    def kind(task: Task) -> str | None:
+        return getattr(getattr(task.rung, "model", None), "kind", None)
 
+    return sorted(tasks, key=lambda task: kind(task) not in CONVOLUTIONAL)
+
+
+# -- threads of this process -------------------------------------------------------------------
 
 def _release_freed_memory() -> None:
     """Hand the memory a finished task freed back to the system (glibc only; elsewhere nothing).
@@ -209,7 +217,7 @@ def run_threads(tasks: list[Task], datasets: list, plan: RunPlan, listener) -> I
     """
     todo: queue.SimpleQueue = queue.SimpleQueue()
     done: queue.SimpleQueue = queue.SimpleQueue()
-    for task in sorted(tasks, key=_longest_first):
+    for task in longest_first(tasks):
         todo.put(task)
 
     def work() -> None:
