@@ -420,3 +420,12 @@ def test_without_multiprocessing_s_private_names_the_worker_server_is_left_to_en
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_the_convolutional_fits_start_first_and_the_rest_keep_their_order():
+    spec = exp.resolve("mnist1d")  # its CNNs come fifth and last in the file
+    tasks = [Task(0, rung, seed) for rung in spec.rungs for seed in range(3)]
+    ordered = executors.longest_first(tasks)
+    assert [t.rung.name for t in ordered[:6]] == ["cnn"] * 3 + ["cnn+shuffle"] * 3
+    assert ordered[6:] == [t for t in tasks if t.rung.model.kind != "cnn1d"]
+    assert sorted(map(id, ordered)) == sorted(map(id, tasks))
