@@ -90,8 +90,8 @@
       caption.textContent = label(pin);
       numbers.className = "pin-numbers"; numbers.dataset.testid = `pin-numbers-${i}`;
       if (!pin.curve) numbers.textContent = "from the link, not run here yet: click the picture for its settings, train, pin";
-      else numbers.textContent = [
-        pin.accuracy === null ? `test loss ${number(pin.loss, 3)}` : `test accuracy ${(pin.accuracy * 100).toFixed(1)}%`,
+      else numbers.textContent = [  // a regression's score is its test loss, the last part
+        ...(pin.accuracy === null ? [] : [`test accuracy ${(pin.accuracy * 100).toFixed(1)}%`]),
         `epoch ${pin.epoch}${pin.progress ? ` (+${Math.round(pin.progress * 100)}%)` : ""}`, `${pin.seconds.toFixed(1)} s`,
         `test loss ${number(pin.curve[0][2], 3)} → ${number(pin.loss, 3)}`].join(" · ");
       remove.title = "remove this pin"; remove.dataset.testid = `pin-remove-${i}`;
