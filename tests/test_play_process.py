@@ -375,6 +375,7 @@ def test_a_message_past_the_closing_size_closes_the_socket_with_1009_as_the_read
     ({"type": "csv", "text": "a,b,c\n1,2,0\n3,4,1\n", "features": "ab"}, "features must be a list of two"),
     ({"type": "csv", "text": "a,b,c,d\n1,2,3,0\n3,4,5,1\n", "features": ["a", "b", "c"]},
      "features must be a list of two"),
+    ({"type": "reset", "same_weights": "yes"}, "reset: same_weights must be true or false, got 'yes'"),
 ])
 def test_small_mistakes_get_an_error_that_names_the_fix_and_the_session_goes_on(play, message, words):
     async def scenario():
@@ -388,3 +389,22 @@ def test_small_mistakes_get_an_error_that_names_the_fix_and_the_session_goes_on(
         return error["message"]
 
     assert words in run(scenario())
+
+
+def test_a_reset_to_the_same_weights_is_answered_and_starts_again_from_the_first_run_s_loss(play):
+    async def scenario():
+        ws = await connect(play.url, max_size=None)
+        start = await until(ws, "frame")
+        await ws.send(json.dumps({"type": "step"}))
+        while (await until(ws, "frame"))["epoch"] < 1:
+            pass
+        await ws.send(json.dumps({"type": "set", "settings": {"lr": 0.3}}))
+        await ws.send(json.dumps({"type": "reset", "same_weights": True}))
+        answer = await until(ws, "reset")
+        again = await until(ws, "frame")
+        await ws.close()
+        return start, answer, again
+
+    start, answer, again = run(scenario())
+    assert answer["same_weights"] is True and "the last run started from" in answer["message"]
+    assert (again["epoch"], again["loss_train"], again["loss_test"]) == (0, start["loss_train"], start["loss_test"])

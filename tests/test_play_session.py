@@ -285,3 +285,80 @@ def test_the_comparison_separates_blobs_with_lines():
     reply = Session(dataset="blobs", classes=5).apply({"type": "compare"})[0]
     scores = {row["model"]: row["score"] for row in reply["rows"]}
     assert scores["raw"] >= 0.9 and reply["claims"][0]["holds"]
+
+
+# -- reset to the same weights (issue 35 point 3) ------------------------------------------------
+def losses(session: Session, epochs: int) -> list[tuple[float, float]]:
+    """The losses at epoch 0 and after each of `epochs` more."""
+    seen = [(session.loss_train, session.loss_test)]
+    for _ in range(epochs):
+        session.step()
+        seen.append((session.loss_train, session.loss_test))
+    return seen
+
+
+def weights(session: Session) -> dict:
+    return {k: v.clone() for k, v in session.net.state_dict().items()}
+
+
+def test_two_runs_reset_to_the_same_weights_with_the_same_settings_match_epoch_by_epoch():
+    session = Session(dataset="spirals", hidden=[8, 8], batch_size=7)
+    first = losses(session, 6)
+    replies = session.apply({"type": "reset", "same_weights": True})
+    assert [r["type"] for r in replies] == ["reset"] and replies[0]["same_weights"] is True
+    assert session.epoch == 0 and not session.playing
+    assert losses(session, 6) == first
+    assert first[-1][0] < first[0][0] - 0.05  # it trained: the match is no pair of untouched networks
+
+
+def test_a_different_learning_rate_starts_from_the_identical_epoch_0_loss():
+    session = Session(dataset="spirals", hidden=[8, 8])
+    slow = losses(session, 4)
+    session.apply({"type": "set", "settings": {"lr": 0.3}})
+    session.apply({"type": "reset", "same_weights": True})
+    fast = losses(session, 4)
+    assert fast[0] == slow[0]
+    assert fast[1] != slow[1] and fast[-1][0] < slow[-1][0]
+
+
+def test_the_same_weights_survive_new_data_where_a_plain_reset_draws_them_from_the_new_seed():
+    session = Session(dataset="circles", hidden=[4, 2], seed=0)
+    started = weights(session)
+    session.step()
+    session.apply({"type": "set", "settings": {"seed": 1, "activation": "relu"}})  # new data, new network
+    fresh = weights(session)
+    assert not torch.equal(fresh["layers.0.weight"], started["layers.0.weight"])
+    session.apply({"type": "reset", "same_weights": True})
+    assert all(torch.equal(v, started[k]) for k, v in session.net.state_dict().items())
+    assert (session.settings["seed"], session.settings["activation"]) == (1, "relu")
+    session.apply({"type": "reset"})
+    assert all(torch.equal(v, fresh[k]) for k, v in session.net.state_dict().items())
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"hidden": [8, 2]}, "x1, x2 → 4, 2 → 1, now x1, x2 → 8, 2 → 1"),
+    ({"features": ["x1sq", "x2sq"]}, "x1, x2 → 4, 2 → 1, now x1sq, x2sq → 4, 2 → 1"),
+    ({"dataset": "blobs", "classes": 3}, "now x1, x2 → 4, 2 → 3"),
+])
+def test_weights_that_no_longer_fit_are_told_in_one_line_and_a_fresh_network_starts(change, words):
+    session = trained(3, dataset="circles")
+    session.apply({"type": "set", "settings": change})
+    fresh = weights(session)
+    [reply] = session.apply({"type": "reset", "same_weights": True})
+    assert reply["same_weights"] is False and words in reply["message"] and "fresh network" in reply["message"]
+    assert "\n" not in reply["message"]
+    assert session.epoch == 0 and all(torch.equal(v, fresh[k]) for k, v in session.net.state_dict().items())
+
+
+def test_before_any_training_there_is_no_last_run_to_go_back_to():
+    session = Session()
+    [reply] = session.apply({"type": "reset", "same_weights": True})
+    assert reply["same_weights"] is False and "no run has started yet" in reply["message"]
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None, [True]])
+def test_same_weights_must_be_true_or_false(value):
+    session = trained(2)
+    with pytest.raises(PlayError, match=r"reset: same_weights must be true or false"):
+        session.apply({"type": "reset", "same_weights": value})
+    assert session.epoch == 2

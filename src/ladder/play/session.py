@@ -55,6 +55,12 @@ def thumbnails(columns: np.ndarray) -> np.ndarray:
     return to_uint8(columns, columns.min(axis=0), columns.max(axis=0)).T.reshape(-1, THUMB, THUMB)
 
 
+def describe(shape: tuple) -> str:
+    """A network's shape in words: "x1, x2 → 8, 8 → 1"."""
+    features, hidden, outputs = shape
+    return " → ".join([", ".join(features), *([", ".join(map(str, hidden))] if hidden else []), str(outputs)])
+
+
 class Session:
     """The state behind one browser tab's "Learn a boundary"."""
 
@@ -62,6 +68,9 @@ class Session:
         self.limits = limits or Limits()
         self.settings = {**DEFAULTS, **check(settings, self.limits)}
         self.csv: tuple[np.ndarray, np.ndarray] | None = None
+        # The network the last run started from (its shape and weights), for "reset to the same
+        # weights": set when a network's first epoch begins, so new settings do not replace it.
+        self.start: tuple[tuple, dict] | None = None
         self.playing = False
         self._new_data()
 
@@ -80,6 +89,11 @@ class Session:
             return []
         if kind == "reset":
             self.playing = False
+            same = message.get("same_weights", False)
+            if not isinstance(same, bool):
+                raise PlayError(f"reset: same_weights must be true or false, got {same!r}")
+            if same:
+                return [self._reset_to_start()]
             self._new_network()
             return []
         if kind == "csv":
@@ -169,6 +183,32 @@ class Session:
         self._measure()
         self.reference = self.loss_train
 
+    @property
+    def shape(self) -> tuple:
+        """What a network's weights fit: its inputs (the φ toggles), hidden widths and outputs."""
+        return tuple(self.settings["features"]), tuple(self.settings["hidden"]), self.classes if self.softmax else 1
+
+    def _reset_to_start(self) -> dict:
+        """A new run from the weights the last run started from, with the settings as they are now.
+
+        So two settings start equal (TensorFlow Playground's #25). The activation, learning rate,
+        batch size, penalty and data may differ; the φ toggles, hidden widths and classes must not.
+        """
+        self._new_network()
+        if self.start is None:
+            return {"type": "reset", "same_weights": False,
+                    "message": "no run has started yet, so this network is the one to train: press step or play"}
+        shape, weights = self.start
+        if shape != self.shape:
+            return {"type": "reset", "same_weights": False,
+                    "message": f"the last run's weights do not fit this network ({describe(shape)}, now "
+                               f"{describe(self.shape)}): a fresh network starts instead"}
+        self.net.load_state_dict(weights)
+        self._measure()
+        self.reference = self.loss_train
+        return {"type": "reset", "same_weights": True,
+                "message": f"reset to the weights the last run started from (train loss {self.loss_train:.3f})"}
+
     def _l1_gradient(self, weight):
         """Adds rate·sign(w), the gradient of rate·|w|, to the loss's gradient when L1 is chosen.
 
@@ -201,6 +241,8 @@ class Session:
         if self._order is None:
             # Settings changed mid-epoch act from the next one: where an epoch was cut never matters.
             self._order = torch.randperm(len(self.X_train), generator=torch.Generator().manual_seed(self.epoch))
+            if self.epoch == 0:  # once a run, never a frame: a copy of a few hundred weights
+                self.start = (self.shape, {k: v.clone() for k, v in self.net.state_dict().items()})
             self._done, self._hyper = 0, self._epoch_settings()
         s = self._hyper
         size = min(s["batch_size"], len(self.X_train))

@@ -56,11 +56,14 @@ function fromHash() {
   if (out.dataset === "csv") delete out.dataset;  // the file itself is not in the link
   return out;
 }
+// What other parts of the page add to the link (pins.js: the pinned runs' settings).
+const linkParts = [];
 function settingsParams() {
   const params = new URLSearchParams();
   for (const key of FIELDS) params.set(key, settings[key]);
   params.set("features", settings.features.join(","));
   params.set("hidden", settings.hidden.join(","));
+  for (const add of linkParts) add(params);
   return params;
 }
 function toHash() {
@@ -179,7 +182,10 @@ const handlers = {
   digit(m) { drawDigit(m); },
   conv(m) { drawConv(m); },
 };
-ws.onmessage = (event) => { const m = JSON.parse(event.data); handlers[m.type]?.(m); };
+// A message waits for the page's other scripts (pins.js) to add their handlers: the socket may
+// answer while the parser still fetches them. One promise, so messages keep their order.
+const parsed = new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve));
+ws.onmessage = (event) => parsed.then(() => { const m = JSON.parse(event.data); handlers[m.type]?.(m); });
 ws.onclose = () => status("the server closed the connection; reload the page to start again");
 
 function drawFrame(m) {
@@ -255,17 +261,26 @@ function drawPoints() {
   }
 }
 
+// Curves drawn faintly under the live one, on the same axes: [{curve, colour}] (pins.js fills it).
+const underlays = [];
 function drawCurve() {
   const canvas = $("curve"), ctx = canvas.getContext("2d"), {width, height} = canvas;
   ctx.clearRect(0, 0, width, height);
-  const finite = curve.flatMap((p) => [p[1], p[2]]).filter((v) => v !== null);
-  if (curve.length < 2 || !finite.length) return;
-  const top = Math.max(...finite), last = curve.at(-1)[0] || 1;
-  for (const [index, colour] of [[1, "#0877bd"], [2, "#f59322"]]) {
+  const all = [curve, ...underlays.map((u) => u.curve)].filter((c) => c.length >= 2);
+  const finite = all.flat().flatMap((p) => [p[1], p[2]]).filter((v) => v !== null);
+  canvas.dataset.underlays = 0;
+  if (!all.length || !finite.length) return;
+  const top = Math.max(...finite), last = Math.max(...all.map((c) => c.at(-1)[0])) || 1;
+  const line = (points, index, colour) => {
     ctx.beginPath(); ctx.strokeStyle = colour;
-    for (const p of curve) if (p[index] !== null) ctx.lineTo(p[0] / last * width, height - p[index] / top * (height - 4));
+    for (const p of points) if (p[index] !== null) ctx.lineTo(p[0] / last * width, height - p[index] / top * (height - 4));
     ctx.stroke();
-  }
+  };
+  ctx.save(); ctx.globalAlpha = 0.4;
+  for (const u of underlays) if (u.curve.length >= 2) { line(u.curve, 2, u.colour); ctx.setLineDash([3, 3]); line(u.curve, 1, u.colour); ctx.setLineDash([]); }
+  ctx.restore();
+  canvas.dataset.underlays = underlays.filter((u) => u.curve.length >= 2).length;
+  if (curve.length >= 2) for (const [index, colour] of [[1, "#0877bd"], [2, "#f59322"]]) line(curve, index, colour);
 }
 
 function drawComparison(m) {
