@@ -65,7 +65,7 @@ def run(
     if early:
         executors.start_workers_early()
     from ..outputs import prepare_out_dir  # (the runner imports PyTorch: after the early start)
-    from ..results import claims_line, document
+    from ..results import claims_line, document, tally
     from ..runner import load_datasets, run_experiments
 
     specs = [exp.resolve(name) for name in targets]  # all checked before any run
@@ -88,7 +88,7 @@ def run(
         _write(out_dir, runs, results, started, figures, second_process)
     broken = _failures(records)
     console.print(f"{claims_line(records)} · {time.perf_counter() - started:.1f} s on {plan.device}")
-    failed = sum(c["holds"] is False for r in records for c in r["claims"])
+    _, failed, _ = tally([c for r in records for c in r["claims"]])
     if strict and (failed or broken):
         raise typer.Exit(1)
 
