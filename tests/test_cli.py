@@ -350,16 +350,16 @@ model = { kind = "logistic", backend = "sklearn", max_iter = 50 }
 """
 
 
-def test_a_run_on_images_with_figures_starts_the_figures_helper_at_once(invoke, write_toml, tiny_toml,
-                                                                        tmp_path, monkeypatch):
+def test_a_run_with_figures_draws_them_on_two_cores_where_it_may(invoke, write_toml, tiny_toml,
+                                                                  tmp_path, monkeypatch):
     from ladder import budget, drawing
 
-    asked, real = [], drawing.helper_started
+    asked, real = [], drawing.draw_figures
 
-    def spy(start):
-        asked.append(start)
-        return real(start)
-    monkeypatch.setattr(drawing, "helper_started", spy)
+    def spy(runs, folder, on_drawn, helper):
+        asked.append(helper)
+        return real(runs, folder, on_drawn, helper)
+    monkeypatch.setattr(drawing, "draw_figures", spy)
     monkeypatch.setattr(budget, "idle_cores", lambda *args, **kwargs: 2)  # an idle 2-core machine
     images = write_toml(TINY_IMAGES, "digits.toml")
     assert invoke("run", images, "--out", tmp_path / "drawn").exit_code == 0
@@ -367,7 +367,7 @@ def test_a_run_on_images_with_figures_starts_the_figures_helper_at_once(invoke, 
                  ["--backend", "serial", "--out", tmp_path / "serial"], []):
         assert invoke("run", images, *args).exit_code == 0
     assert invoke("run", tiny_toml, "--out", tmp_path / "toys").exit_code == 0  # drawn here: few figures
-    assert asked == [True, False, False, False, False, False]
+    assert asked == [True, False, False, True]
     record = read_results(tmp_path / "drawn")["experiments"][0]
     assert len(record["figures"]) >= 5
     assert all((tmp_path / "drawn" / figure["file"]).exists() for figure in record["figures"])
@@ -813,9 +813,9 @@ def test_the_quick_exit_waits_for_a_thread_still_running():
 ])
 def test_workers_are_started_early_only_where_the_run_is_likely_to_use_them(targets, seeds, jobs, backend,
                                                                            cores, likely):
-    from ladder.cli.run import _workers_likely
+    from ladder.plan import workers_likely
 
-    assert _workers_likely(targets, seeds, jobs, backend, cores) is likely
+    assert workers_likely(targets, seeds, jobs, backend, cores) is likely
 
 
 def test_an_early_server_is_stopped_when_the_run_plans_no_workers(invoke, tiny_toml, monkeypatch):

@@ -1,8 +1,9 @@
-"""Figures drawn on two cores: a helper process takes figures from the same list as this one."""
+"""Figures drawn on two cores: a worker process takes figures from the same list as this one."""
 
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -95,10 +96,10 @@ def test_a_figure_the_helper_could_not_draw_is_drawn_here(tmp_path):
 
 @pytest.fixture
 def no_helper(monkeypatch):
-    """Fails the test if a helper process is started."""
+    """Fails the test if a worker process is started."""
     def started(*args, **kwargs):
-        raise AssertionError("a helper process was started")
-    monkeypatch.setattr(drawing, "Helper", started)
+        raise AssertionError("a worker process was started")
+    monkeypatch.setattr(drawing, "ProcessPoolExecutor", started)
 
 
 @pytest.fixture
@@ -119,17 +120,17 @@ def test_a_figure_that_cannot_be_drawn_fails_the_drawing_here(tmp_path, temp):
 
 
 def spy_on_the_pickle(monkeypatch) -> list[Path]:
-    """The paths of the runs' files `drawing._pickled` makes from now on, in a list."""
+    """The paths of the runs' files `drawing.pickled` makes from now on, in a list."""
     import contextlib
 
-    pickled, real = [], drawing._pickled
+    pickled, real = [], drawing.pickled
 
     @contextlib.contextmanager
-    def spy(runs):
-        with real(runs) as path:
+    def spy(runs, prefix):
+        with real(runs, prefix) as path:
             pickled.append(path)
             yield path
-    monkeypatch.setattr(drawing, "_pickled", spy)
+    monkeypatch.setattr(drawing, "pickled", spy)
     return pickled
 
 
@@ -142,7 +143,7 @@ def test_the_helper_reads_the_runs_from_a_file_that_is_then_removed(tmp_path, te
 
 def test_the_file_of_a_killed_run_is_removed_by_the_next_run(tmp_path, temp, monkeypatch):
     monkeypatch.setenv("TMPDIR", str(temp))  # the killed child's temporary folder
-    left = Path(killed("from ladder import drawing\npickled = drawing._pickled({'n': 1})\n"
+    left = Path(killed("from ladder import drawing\npickled = drawing.pickled({'n': 1}, 'ladder-runs-')\n"
                        "print('@', pickled.__enter__(), flush=True)"))
     assert left.parent.parent == temp and left.exists()  # a SIGKILL leaves it: nobody could remove it
     pickled = spy_on_the_pickle(monkeypatch)
@@ -169,15 +170,15 @@ def test_a_full_temporary_folder_leaves_the_figures_to_this_process(tmp_path, te
                                                                      no_helper):
     def full(*args, **kwargs):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(drawing.pickle, "dump", full)
+    monkeypatch.setattr("ladder.atomic.pickle.dump", full)
     _all_drawn_here(tmp_path)
     assert list(temp.iterdir()) == []  # the half-written file is gone
 
 
 def test_a_helper_that_cannot_start_leaves_the_figures_to_this_process(tmp_path, temp, monkeypatch):
     def cannot(*args, **kwargs):
-        raise OSError(11, "Resource temporarily unavailable")
-    monkeypatch.setattr(drawing, "Helper", cannot)
+        raise OSError(24, "Too many open files")
+    monkeypatch.setattr(drawing, "ProcessPoolExecutor", cannot)
     _all_drawn_here(tmp_path)
     assert list(temp.iterdir()) == []
 
@@ -232,112 +233,57 @@ def test_the_helper_draws_the_same_pictures(tmp_path, write_toml, monkeypatch):
     assert {p.name: p.read_bytes() for p in helped.iterdir()} == pictures
 
 
-# -- a helper started early, as `ladder run` starts one for a run on images ---------------------
-
-def test_a_helper_started_early_draws_beside_this_process_even_for_two_figures(tmp_path):
-    runs = {"folder": str(tmp_path), "n": 2, "parent": os.getpid()}
-    with drawing.helper_started(True) as helper:
-        assert helper is not None and helper.process.is_alive()  # importing, then waiting
-        by_helper = drawing.draw_figures(runs, tmp_path, helper=helper, jobs_of=waits_for_the_next)
-        assert len(by_helper) == 1  # whoever took figure 0 waited for the other to draw figure 1
-        assert not helper.process.is_alive()  # draw_figures stopped it
-    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["f0.png", "f1.png"]
+def figure_1_fails_in_the_worker():
+    raise ValueError("this figure cannot be drawn in the worker")
 
 
-def test_a_helper_started_early_is_stopped_when_it_is_not_needed(tmp_path):
-    with drawing.helper_started(True) as helper:
-        assert drawing.draw_figures({}, tmp_path, helper=helper, jobs_of=lambda runs: [_plain(0)]) == set()
-        assert not helper.process.is_alive()
-    assert [p.name for p in tmp_path.glob("*.png")] == ["f0.png"]
+def figure_1_kills_the_worker():
+    os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
 
 
-def test_a_helper_started_early_that_died_leaves_the_figures_to_this_process(tmp_path):
-    import signal
+def real_figures_the_worker_fails_at(runs):
+    """The runs' figures; figure 1 calls runs["there"] when the worker draws it, and figure 0
+    waits until the worker has tried: this process draws figure 0, the worker takes figure 1."""
+    jobs, tried = real_figures(runs), Path(runs["signals"]) / "tried"
 
-    with drawing.helper_started(True) as helper:
-        os.kill(helper.process.pid, signal.SIGKILL)  # as the out-of-memory killer would
-        helper.process.join()
-        assert drawing.draw_figures({}, tmp_path, helper=helper, jobs_of=plain_figures) == set()
-    assert len(list(tmp_path.glob("*.png"))) == drawing.MIN_FIGURES
-
-
-def plain_figures(runs):
-    return [_plain(i) for i in range(drawing.MIN_FIGURES)]
-
-
-def test_a_run_that_fails_before_its_figures_stops_the_helper_started_early():
-    with pytest.raises(KeyboardInterrupt):
-        with drawing.helper_started(True) as helper:
-            raise KeyboardInterrupt
-    assert not helper.process.is_alive() and helper.process.exitcode is not None
+    def second(draw=jobs[1][3]):
+        if os.getpid() != runs["parent"]:
+            tried.touch()
+            runs["there"]()
+        return draw()
+    return ([jobs[0][:3] + (lambda draw=jobs[0][3]: (_wait_for(tried), draw())[1],), jobs[1][:3] + (second,)]
+            + jobs[2:])
 
 
-def test_no_helper_is_started_unless_asked():
-    with drawing.helper_started(False) as helper:
-        assert helper is None
+@pytest.mark.parametrize("there", [figure_1_fails_in_the_worker, figure_1_kills_the_worker])
+def test_a_figure_the_worker_fails_at_or_dies_on_is_drawn_here_the_same(tmp_path, write_toml, monkeypatch,
+                                                                          there):
+    from ladder.experiments import resolve
+
+    runs = [run_experiment(resolve(str(write_toml(text, f"{i}.toml"))), [0])
+            for i, text in enumerate((TINY, TINY.replace('name = "tiny"', 'name = "tiny-b"', 1)))]
+    monkeypatch.setattr(drawing, "MIN_FIGURES", 2)  # enough figures for a worker
+    alone, helped = tmp_path / "alone", tmp_path / "helped"
+    alone.mkdir(), helped.mkdir()
+    assert drawing.draw_figures({"runs": runs}, alone, jobs_of=real_figures) == set()
+    reported = []
+    by_worker = drawing.draw_figures({"runs": runs, "signals": str(tmp_path), "parent": os.getpid(),
+                                      "there": there}, helped, reported.append, helper=True,
+                                     jobs_of=real_figures_the_worker_fails_at)
+    assert (tmp_path / "tried").exists() and 1 not in by_worker
+    assert sorted(reported) == list(range(len(figure_jobs(runs))))  # each figure reported once
+    pictures = {p.name: p.read_bytes() for p in alone.iterdir()}
+    assert len(pictures) == len(reported) >= 8
+    assert {p.name: p.read_bytes() for p in helped.iterdir()} == pictures
 
 
-def test_a_helper_whose_run_was_killed_ends_by_itself():
-    # The helper holds only the reading end of its pipe: when the run dies, it reads the end of
-    # the file and quits instead of waiting forever for runs that will never come.
-    pid = int(killed("from ladder import drawing\nhelper = drawing.Helper()\n"
-                     "print('@', helper.process.pid, flush=True)"))
+def test_a_worker_whose_run_was_killed_ends_by_itself():
+    # Its pool's queues stay open in the worker itself: without a watch on its parent it would
+    # wait for the next figure forever.
+    pid = int(killed("import os\nfrom ladder import drawing\nworker = drawing._worker([], None)\n"
+                     "pool = worker.__enter__()\n"
+                     "print('@', pool.submit(os.getpid).result(), flush=True)"))
     deadline = time.monotonic() + 300  # generous: its imports may take long on a busy machine
     while running(pid):
-        assert time.monotonic() < deadline, f"the helper {pid} of a killed run is still running"
+        assert time.monotonic() < deadline, f"the worker {pid} of a killed run is still running"
         time.sleep(0.05)
-
-
-# -- figures drawn from the data alone, drawn early by the helper ---------------------------------
-
-def with_projections(runs):
-    """The t-SNE figure of runs["experiment"], which this process must never draw itself, then two plain ones."""
-    def here_never():
-        assert os.getpid() != runs["parent"], "this process drew a figure left to the helper"
-        return Figure()
-    return [(runs["experiment"], "projections", "t-SNE", here_never), _plain(1), _plain(2)]
-
-
-def with_projections_drawn_here(runs):
-    """The same list, but figure 0 is a plain figure wherever it is drawn."""
-    return [(runs["experiment"], "projections", "t-SNE", Figure), _plain(1), _plain(2)]
-
-
-def test_a_figure_of_the_data_alone_is_drawn_early_by_the_helper_and_only_there(tmp_path):
-    from ladder.data import load
-    from ladder.figures import dataset_figure, render
-    from ladder.plots.projections import PROJECTED
-
-    digits = load("digits")
-    runs = {"parent": os.getpid(), "experiment": "digits-part"}
-    with drawing.helper_started(True) as helper:
-        helper.prepare([("digits-part", "projections", digits.subset(PROJECTED, 0))])
-        by_helper = drawing.draw_figures(runs, tmp_path, helper=helper, jobs_of=with_projections)
-    assert 0 in by_helper
-    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["digits-part-projections.png", "f1.png", "f2.png"]
-    # The same picture as this process draws from the whole dataset.
-    assert (tmp_path / "digits-part-projections.png").read_bytes() == render(lambda: dataset_figure("projections", digits))
-
-
-def test_a_figure_the_helper_could_not_draw_early_is_drawn_here(tmp_path):
-    runs = {"parent": os.getpid(), "experiment": "broken"}
-    with drawing.helper_started(True) as helper:
-        helper.prepare([("broken", "projections", None)])  # no dataset: it fails in the helper
-        by_helper = drawing.draw_figures(runs, tmp_path, helper=helper, jobs_of=with_projections_drawn_here)
-    assert 0 not in by_helper
-    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["broken-projections.png", "f1.png", "f2.png"]
-
-
-def test_the_figures_of_the_data_alone_are_the_t_sne_of_each_image_experiment_without_probes():
-    from types import SimpleNamespace
-
-    import numpy as np
-
-    from ladder.figures import dataset_figures
-    from ladder.plots.projections import PROJECTED
-
-    images = SimpleNamespace(X_train=np.zeros((3000, 8, 8)), subset=lambda n_train, n_test: ("first", n_train, n_test))
-    toys = SimpleNamespace(X_train=np.zeros((3000, 2)))
-    specs = [SimpleNamespace(name="digits", probes=None), SimpleNamespace(name="moved", probes={"shift": 3}),
-             SimpleNamespace(name="circles", probes=None)]
-    assert dataset_figures(specs, [images, images, toys]) == [("digits", "projections", ("first", PROJECTED, 0))]

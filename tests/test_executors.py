@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from conftest import leftovers, read_results, running, temporary_files
+from conftest import leftovers, read_results, temporary_files
 
 from ladder import budget, executors, experiments as exp
 from ladder.task import Failed, Task
@@ -287,7 +287,7 @@ import signal, sys
 # As from a terminal: a suite started in the background (`cmd &` in a script) hands its children
 # SIGINT ignored, and Python then installs no handler that could raise the interrupt.
 signal.signal(signal.SIGINT, signal.default_int_handler)
-from ladder import budget, drawing, executors
+from ladder import budget, executors
 from ladder.cli import main
 
 attempt = executors.attempt
@@ -296,14 +296,7 @@ def saying(task, *args):
     sys.stdout.flush()
     return attempt(task, *args)
 executors.attempt = saying
-# Two idle cores, however busy the machine is: the run starts the figures' helper, and says so.
-budget.idle_cores = lambda *args, **kwargs: 2
-started = drawing.Helper.__init__
-def starting(self):
-    started(self)
-    sys.stdout.write(f"helper {self.process.pid}\n")
-    sys.stdout.flush()
-drawing.Helper.__init__ = starting
+budget.idle_cores = lambda *args, **kwargs: 2  # two idle cores, however busy the machine is
 sys.argv = ["ladder", "run", *sys.argv[1:]]
 main()
 """
@@ -318,12 +311,10 @@ def test_ctrl_c_during_fits_in_threads_exits_130_at_once_and_writes_nothing(writ
     process = subprocess.Popen([sys.executable, "-c", SAYS_WHEN_FITTING, *args], start_new_session=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        helper = process.stdout.readline()
-        assert helper.startswith("helper ")  # started first thing, before the fits
         started = [process.stdout.readline() for _ in range(3)]
         assert started == ["fitting cnn\n", "fitting mlp\n", "fitting linear\n"]
-        # The CNN and the linear model are fitting, in two threads, and the figures' helper process
-        # waits: a terminal's Ctrl-C reaches every process of the group.
+        # The CNN and the linear model are fitting, in two threads: a terminal's Ctrl-C reaches
+        # every process of the group.
         os.killpg(process.pid, signal.SIGINT)
         stdout, stderr = process.communicate(timeout=600)
     finally:
@@ -333,9 +324,8 @@ def test_ctrl_c_during_fits_in_threads_exits_130_at_once_and_writes_nothing(writ
     # finished one PyTorch fit and started another).
     assert process.returncode == 130, stderr
     assert stderr.strip().splitlines()[-1] == "interrupted; no results were written"
-    assert "Traceback" not in stderr and "leaked" not in stderr, stderr  # nor from the helper
+    assert "Traceback" not in stderr and "leaked" not in stderr, stderr
     assert leftovers(out) == [] and not temporary_files(tmp_path)
-    assert not running(int(helper.split()[1]))  # stopped before the run left
 
 
 @pytest.mark.parametrize("n_tasks, images, jobs, threads, backend, where", [

@@ -44,7 +44,7 @@ def test_a_run_that_fails_while_drawing_keeps_the_previous_run(invoke, tiny_toml
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
-    monkeypatch.setattr("ladder.drawing.draw_all", interrupted)
+    monkeypatch.setattr("ladder.drawing.draw_figures", interrupted)
     result = invoke("run", write_toml(TINY_B, "b.toml"), "--out", out)
     assert result.exit_code == 130
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}

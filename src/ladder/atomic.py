@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import shutil
 import stat
 import tempfile
@@ -105,3 +106,30 @@ def write_atomic(path: Path, content: str | bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def pickled(obj, prefix: str):
+    """`obj` pickled into a file in a fresh temporary folder named `prefix…` (for another process
+    to read), removed at the end of the block; None where it cannot be pickled (an object of the
+    user's own making) or the folder cannot take it (full, missing or not writable). The lock that
+    marks the file in use is on its folder, so it does not keep a removed file's memory (tmpfs)."""
+    try:
+        remove_abandoned(tempfile.gettempdir(), prefix)  # left by a killed process
+        folder = Path(tempfile.mkdtemp(prefix=prefix))
+    except OSError:
+        yield None
+        return
+    try:
+        with held(folder):
+            path = folder / "pickle"
+            try:
+                with open(path, "wb") as handle:
+                    pickle.dump(obj, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            except (pickle.PicklingError, TypeError, AttributeError, OSError):
+                path.unlink(missing_ok=True)  # a partial pickle goes at once
+                yield None
+                return
+            yield path
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -112,7 +112,7 @@ def _image_figures(run) -> Iterator[FigureJob]:
                lambda: plots.templates_vs_filters(linear, cnn))
     yield ("edge-maps", "Edge maps behind the hand-crafted gradient features",
            lambda: plots.edge_maps(ds.X_test[:5], edge_fn=edge_maps, labels=ds.y_test[:5]))
-    yield "projections", DATASET_FIGURES["projections"][0], lambda: dataset_figure("projections", ds)
+    yield "projections", "Digits in two dimensions: PCA and t-SNE", lambda: plots.projections(ds).figure
     pca_name, pca_rung = _pca_plane_rung(run)
     yield ("pca-regions", f"A linear classifier in the PCA plane ('{pca_name}')" if pca_rung else
            "A linear classifier in the PCA plane (refit on 2,000 digits)",
@@ -141,27 +141,6 @@ def _signal_figures(run) -> Iterator[FigureJob]:
         yield "cnn-kernels", "The 1-D CNN's first-layer kernels", lambda: plots.cnn_kernels(cnn, name)
 
 
-#: The figures drawn from an experiment's dataset alone, by slug: (title, draw(dataset)). The
-#: figures' helper may draw them while the models train (ladder.drawing).
-DATASET_FIGURES = {
-    "projections": ("Digits in two dimensions: PCA and t-SNE", lambda ds: plots.projections(ds).figure),
-}
-
-
-def dataset_figure(slug: str, ds):
-    """The figure `slug` of DATASET_FIGURES, drawn from the dataset `ds`."""
-    return DATASET_FIGURES[slug][1](ds)
-
-
-def dataset_figures(specs, datasets) -> list[tuple[str, str, object]]:
-    """(experiment name, slug, the part of its dataset it needs) for each figure of the run that
-    is drawn from the dataset alone: the t-SNE of each image experiment without probes."""
-    from .plots.projections import PROJECTED
-
-    return [(spec.name, "projections", ds.subset(PROJECTED, 0)) for spec, ds in zip(specs, datasets)
-            if spec.probes is None and ds.X_train.ndim == 3]
-
-
 def _pca_plane_rung(run):
     """The name and fitted pipeline of the rung whose φ is a 2-D PCA, if the run has one."""
     for rung in run.record["rungs"]:
@@ -187,6 +166,17 @@ def figure_jobs(runs) -> list[tuple[str | None, str, str, Callable]]:
     jobs = [(run.record["name"], slug, title, draw)
             for run in runs for slug, title, draw in experiment_figures(run)]
     return jobs + [(None, slug, title, draw) for slug, title, draw in summary_figures(runs)]
+
+
+def listed(runs, jobs: list, folder_name: str) -> tuple[dict[str, list[dict]], list[dict]]:
+    """The figures `jobs` of `runs`, drawn into the folder `folder_name`, as (experiment name →
+    its figures, the run-level figures), each as {"file": "<folder name>/<file>.png", "title": …}."""
+    per_experiment: dict[str, list[dict]] = {run.record["name"]: [] for run in runs}
+    summary: list[dict] = []
+    for job in jobs:
+        entry = {"file": f"{folder_name}/{file_name(job)}", "title": job[2]}
+        (per_experiment[job[0]] if job[0] else summary).append(entry)
+    return per_experiment, summary
 
 
 def file_name(job) -> str:

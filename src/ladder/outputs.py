@@ -36,13 +36,13 @@ def prepare_out_dir(out: str | Path) -> Path:
 
 
 def write_run(out: Path, runs, results: dict, started: float, figures: bool = True,
-              on_figure: Callable[[str], None] = lambda title: None, helper=False) -> Path:
+              on_figure: Callable[[str], None] = lambda title: None, helper: bool = False) -> Path:
     """Write a run's outputs into `out`: figures and weights (with `figures`), report, results.json.
 
     `results` (the results.json document) gets its figure lists, its timings and its total time
     filled in. A disk that fills up, or any other OSError, is a LadderError naming `out`; the
-    previous outputs stay untouched. With `helper` (True, or a `drawing.Helper` already started), a
-    second process draws some of the figures.
+    previous outputs stay untouched. With `helper`, a second process draws some of the figures
+    (`drawing.draw_figures`).
     """
     out = Path(out)
     stage = _staging_folder(out, "new")
@@ -77,11 +77,16 @@ def _write_into(stage: Path, out: Path, runs, results: dict, started: float, fig
     _swap_in(stage, out)
 
 
-def _draw(stage: Path, runs, results: dict, on_figure, helper) -> None:
-    from .drawing import draw_all
+def _draw(stage: Path, runs, results: dict, on_figure, helper: bool) -> None:
+    """The figures (on two cores with `helper`, `on_figure(title)` after each) and the weights."""
+    from .drawing import draw_figures
+    from .figures import figure_jobs, listed
 
     begun = time.perf_counter()
-    per_experiment, summary = draw_all(runs, stage / "figures", on_figure, helper)
+    folder, jobs = stage / "figures", figure_jobs(runs)
+    folder.mkdir()
+    draw_figures(runs, folder, lambda index: on_figure(jobs[index][2]), helper)
+    per_experiment, summary = listed(runs, jobs, folder.name)
     for record in results["experiments"]:
         record["figures"] = per_experiment.get(record["name"], [])
     results["figures"] = summary

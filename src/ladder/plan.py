@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from . import budget
+from . import budget, data, experiments
 from .errors import LadderError
 
 #: Where tasks run: in turn in this process, in threads of this process (a run on images), in
@@ -68,6 +68,16 @@ def runs_in(n_tasks: int, datasets: list, jobs: int = 1, threads: int | None = N
     if backend == "serial" or jobs <= 1 or n_tasks <= 1:
         return "serial"
     return "threads" if (threads or 1) == 1 and holds_images(datasets) else "workers"
+
+
+def workers_likely(targets: list[str], n_seeds: int, jobs: str, backend: str, cores: int) -> bool:
+    """Whether a run of `targets` (experiment names or files) will likely run its tasks in worker
+    processes, guessed before the experiments are read (reading them imports PyTorch), so that
+    `ladder run` can start the workers' server early: several seeds or jobs asked for, free
+    cores, and no images (a run on images runs its jobs as threads). `plan_run` decides for sure."""
+    if backend != "local" or cores < 2 or jobs == "1" or (jobs == "auto" and n_seeds < 2):
+        return False
+    return not any(data.is_image_dataset(experiments.dataset_name(t) or "") for t in targets)
 
 
 def holds_images(datasets: list) -> bool:

@@ -52,62 +52,50 @@ def run(
 ):
     """Run experiments, print a table per experiment and check each claim (✓ holds, ✗ fails)."""
     # Over 40 lines only by its option declarations above; the body is the run, step by step.
-    from .. import budget, drawing, executors
+    from .. import budget, executors
     from .. import experiments as exp
+    from ..plan import plan_run, workers_likely
 
     _check_run_options(n_seeds, jobs, threads, device)
     executors.check_backend(backend, address)
     targets = experiments or exp.PROGRESSION
     cores = budget.idle_cores()  # sampled before the run starts any work of its own
     second_process = cores >= 2 and jobs != "1" and backend != "serial"  # may draw figures
-    early = _workers_likely(targets, n_seeds, jobs, backend, cores)
+    early = workers_likely(targets, n_seeds, jobs, backend, cores)
     if early:
         executors.start_workers_early()
-    # A run on images runs in this process: the figures' helper process imports on the idle core
-    # while this one imports and loads the data (ladder.drawing).
-    with drawing.helper_started(second_process and out is not None and figures and not early
-                                and _holds_images(targets)) as helper:
-        from ..outputs import prepare_out_dir
-        from ..plan import plan_run
-        from ..results import document
-        from ..runner import load_datasets, run_experiments
+    from ..outputs import prepare_out_dir  # (the runner imports PyTorch: after the early start)
+    from ..results import claims_line, document, tally
+    from ..runner import load_datasets, run_experiments
 
-        specs = [exp.resolve(name) for name in targets]  # all checked before any run
-        out_dir = prepare_out_dir(out) if out else None
-        seeds = list(range(n_seeds))
-        date = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        started = time.perf_counter()
-        datasets = load_datasets(specs)  # a bad dataset parameter fails before any training
-        if helper is not None:  # the figures drawn from the data alone (the t-SNE), drawn now
-            from ..figures import dataset_figures
-
-            helper.prepare(dataset_figures(specs, datasets))
-        # The run's plan, made once: where its tasks run, how many at a time, their threads, the device.
-        plan = plan_run(specs, datasets, n_seeds, jobs, threads, backend, address, device, cores)
-        if early and plan.executor != "workers":
-            executors.stop_worker_server()  # the run's tasks stay in this process after all
-        with bars(console.rich) as progress:
-            runs = run_experiments(specs, seeds, plan, ProgressListener(progress), datasets)
-        records = [r.record for r in runs]
-        _print_records(records)
-        results = document(records, seeds=seeds, device=plan.device, date=date,
-                           timings={"experiments": time.perf_counter() - started})
-        if out_dir is not None:
-            # Drawn on two cores where the run may use them: with the helper already started, or
-            # with one started now if there are many figures.
-            _write(out_dir, runs, results, started, figures, helper or second_process)
-    from ..results import claims_line
-
+    specs = [exp.resolve(name) for name in targets]  # all checked before any run
+    out_dir = prepare_out_dir(out) if out else None
+    seeds = list(range(n_seeds))
+    date = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started = time.perf_counter()
+    datasets = load_datasets(specs)  # a bad dataset parameter fails before any training
+    # The run's plan, made once: where its tasks run, how many at a time, their threads, the device.
+    plan = plan_run(specs, datasets, n_seeds, jobs, threads, backend, address, device, cores)
+    if early and plan.executor != "workers":
+        executors.stop_worker_server()  # the run's tasks stay in this process after all
+    with bars(console.rich) as progress:
+        runs = run_experiments(specs, seeds, plan, ProgressListener(progress), datasets)
+    records = [r.record for r in runs]
+    _print_records(records)
+    results = document(records, seeds=seeds, device=plan.device, date=date,
+                       timings={"experiments": time.perf_counter() - started})
+    if out_dir is not None:  # drawn on two cores where the run may use them
+        _write(out_dir, runs, results, started, figures, second_process)
     broken = _failures(records)
     console.print(f"{claims_line(records)} · {time.perf_counter() - started:.1f} s on {plan.device}")
-    failed = sum(c["holds"] is False for r in records for c in r["claims"])
+    _, failed, _ = tally([c for r in records for c in r["claims"]])
     if strict and (failed or broken):
         raise typer.Exit(1)
 
 
-def _write(out_dir: Path, runs, results: dict, started: float, figures: bool, helper) -> None:
-    """The run's outputs into `out_dir`, a progress bar following the figures; `helper` as
-    `drawing.draw_figures` takes it."""
+def _write(out_dir: Path, runs, results: dict, started: float, figures: bool, helper: bool) -> None:
+    """The run's outputs into `out_dir`, a progress bar following the figures; with `helper`, a
+    second process draws some of them (`drawing.draw_figures`)."""
     from ..figures import count_figures
     from ..outputs import write_run
 
@@ -145,23 +133,6 @@ def _check_run_options(n_seeds: int, jobs: str, threads: int | None, device: str
         budget.requested_threads()
     except ValueError as exc:
         raise LadderError(str(exc)) from None
-
-
-def _workers_likely(targets: list[str], n_seeds: int, jobs: str, backend: str, cores: int) -> bool:
-    """Whether the run is likely to fit its tasks in worker processes, guessed before the
-    experiments are read (reading them imports PyTorch): several seeds or jobs asked for, free
-    cores, and no images (a run on images runs its jobs as threads). `plan.plan_run` decides for sure."""
-    if backend != "local" or cores < 2 or jobs == "1" or (jobs == "auto" and n_seeds < 2):
-        return False
-    return not _holds_images(targets)
-
-
-def _holds_images(targets: list[str]) -> bool:
-    """Whether any target's dataset is images, read without loading anything."""
-    from .. import data
-    from .. import experiments as exp
-
-    return any(data.is_image_dataset(exp.dataset_name(target) or "") for target in targets)
 
 
 def _print_records(records: list[dict]) -> None:
