@@ -24,7 +24,7 @@ from .. import budget
 from ..executors import stop_worker_server
 from .digit_service import DigitService
 from .digits import DRAW_SIDE  # the page's drawing size, named here for the tests too
-from .protocol import CLIENT_TYPES, SESSION_TYPES, MessageError, decode, encode, grid
+from .protocol import CLIENT_TYPES, NETWORK_TYPES, SESSION_TYPES, MessageError, decode, encode, grid
 from .session import PlayError
 from .settings import DEFAULTS, FEATURES, Limits
 from .workers import RemoteSession, Workers, WorkerStopped
@@ -131,7 +131,7 @@ class Connection:
 
     def _take(self, message: dict) -> None:
         kind = message["type"]
-        if kind in SESSION_TYPES:
+        if kind in SESSION_TYPES or kind in NETWORK_TYPES:
             self._queue(message)
         elif kind == "compare":
             self.comparisons.ask(None)

@@ -24,6 +24,15 @@ THUMB = 20  # each feature's and hidden unit's thumbnail
 # A loss twice the untrained network's has exploded: measured over 60 epochs of every data set,
 # learning rates up to 1 never passed 1.14× (classification) while 3 and 10 reached 1.7× to 9×.
 EXPLODES = 2
+#: The largest weight or bias a learner may set by hand: a typo (1e9) is refused in one line
+#: instead of sending the loss to infinity.
+MAX_WEIGHT = 100
+DIGITS = 3  # significant digits of the weights a frame carries: what the page shows
+#: A frame carries every weight while the network has at most this many (about 7 KB of JSON, 0.4×
+#: the default network's 18 KB frame); a larger network's playing frames carry them every
+#: ⌈weights / WEIGHTS_PER_FRAME⌉-th frame, so they add about that much a frame on average (the
+#: largest network, 7 φ → 6 × 64 → 10 classes, has 21,568: 160 KB, which would make its 261 KB frame 1.6×).
+WEIGHTS_PER_FRAME = 1024
 
 
 class PlayError(ValueError):
@@ -50,6 +59,17 @@ def to_uint8(values: np.ndarray, low, high) -> np.ndarray:
     return np.round(np.clip(np.nan_to_num(scaled, nan=0.5), 0, 1) * 255).astype(np.uint8)
 
 
+def significant(values: np.ndarray, digits: int = DIGITS) -> np.ndarray:
+    """`values` rounded to `digits` significant digits (0 stays 0, NaN stays NaN), so JSON carries 0.123, not 0.12345678."""
+    values = np.asarray(values, dtype=float)  # float32's 0.123 would be written 0.12300000339746475
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shift = digits - 1 - np.floor(np.log10(np.abs(values)))
+    shift = np.nan_to_num(shift, nan=0.0, posinf=0.0, neginf=0.0)
+    # An integer divided by a power of ten is the double nearest the decimal, which JSON writes short.
+    up, down = 10.0 ** np.maximum(shift, 0), 10.0 ** np.maximum(-shift, 0)
+    return np.round(values * up / down) / up * down
+
+
 def thumbnails(columns: np.ndarray) -> np.ndarray:
     """Each column of (THUMB², units), scaled over its own range: (units, THUMB, THUMB) uint8."""
     return to_uint8(columns, columns.min(axis=0), columns.max(axis=0)).T.reshape(-1, THUMB, THUMB)
@@ -59,6 +79,10 @@ def describe(shape: tuple) -> str:
     """A network's shape in words: "x1, x2 → 8, 8 → 1"."""
     features, hidden, outputs = shape
     return " → ".join([", ".join(features), *([", ".join(map(str, hidden))] if hidden else []), str(outputs)])
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class Session:
@@ -100,8 +124,10 @@ class Session:
             return self._csv(message)
         if kind == "compare":
             return [compare(self.data, self.settings)]
+        if kind == "weight":
+            return self._weight(message)
         raise PlayError(f"unknown message type {kind!r}; send one of: set, play, pause, step, "
-                        f"reset, csv, compare")
+                        f"reset, csv, compare, weight")
 
     def _set(self, settings) -> list[dict]:
         try:
@@ -136,6 +162,41 @@ class Session:
         self.settings["dataset"] = "csv"
         self._new_data()
         return [self.points()]
+
+    def _weight(self, message) -> list[dict]:
+        """Set one weight (`from` an index) or one bias (`from` null) of the network by hand, while paused."""
+        if self.playing:
+            raise PlayError("weight: pause training first; a weight is set by hand only while paused")
+        linears = self.linears
+        layer = message.get("layer")
+        if not _whole(layer) or not 1 <= layer <= len(linears):
+            raise PlayError(f"weight: layer must be a whole number from 1 to {len(linears)} "
+                            f"(1 joins the inputs to the next column), got {layer!r}")
+        weight = linears[layer - 1].weight  # PyTorch's (out, in): row `to`, column `from`
+        to, source, value = message.get("to"), message.get("from"), message.get("value")
+        if not _whole(to) or not 0 <= to < weight.shape[0]:
+            raise PlayError(f"weight: to must be a unit of layer {layer}, from 0 to {weight.shape[0] - 1}, got {to!r}")
+        if source is not None and (not _whole(source) or not 0 <= source < weight.shape[1]):
+            raise PlayError(f"weight: from must be a unit of the column before layer {layer}, from 0 to "
+                            f"{weight.shape[1] - 1}, or null for the bias, got {source!r}")
+        if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+                or abs(value) > MAX_WEIGHT):
+            raise PlayError(f"weight: value must be a number between -{MAX_WEIGHT} and {MAX_WEIGHT}, got {value!r}")
+        with torch.no_grad():
+            if source is None:
+                linears[layer - 1].bias[to] = value
+            else:
+                weight[to, source] = value
+        self._measure()
+        # A hand-set weight may raise the loss: training judges divergence from there on.
+        if math.isfinite(self.loss_train):
+            self.reference = max(self.reference, self.loss_train)
+        return []
+
+    @property
+    def linears(self) -> list[torch.nn.Linear]:
+        """The network's linear layers, inputs first: layer l (from 1) joins column l-1 to column l."""
+        return [m for m in self.net.layers if isinstance(m, torch.nn.Linear)]
 
     # -- state ----------------------------------------------------------------------------------
     def _new_data(self):
@@ -176,6 +237,7 @@ class Session:
             if p.dim() > 1:  # L1 acts on weights, not biases, as in the course
                 p.register_hook(self._l1_gradient(p))
         self.epoch = 0
+        self._since_weights = math.inf  # frames since one carried the weights: the next one does
         self._order: torch.Tensor | None = None  # the epoch under way: its shuffled points,
         self._done = 0  # how many of them it has trained on,
         self._hyper = self._epoch_settings()  # and the settings it trains with
@@ -314,7 +376,8 @@ class Session:
 
     # -- what the page draws --------------------------------------------------------------------
     def frame(self) -> dict:
-        """Epoch, losses, the output over the plane and each unit's thumbnail, as uint8 grids."""
+        """Epoch, losses, the output over the plane and each unit's thumbnail, as uint8 grids; the
+        network's weights and biases to DIGITS digits (in every frame but a large network's playing ones)."""
         with torch.inference_mode():
             out = self.net(self.grid)
             hidden = self.net.hidden_activations(self.thumb_grid)
@@ -330,11 +393,25 @@ class Session:
             units += [{"name": f"h{layer}.{unit}", "layer": layer, "grid": next(grids)}
                       for layer, h in enumerate(hidden, start=1) for unit in range(1, h.shape[1] + 1)]
         progress = self._done / len(self.X_train) if self._order is not None else 0.0
+        network = self._network() if self._carries_weights() else {}
         return {"type": "frame", "epoch": self.epoch, "progress": round(progress, 3), "loss_train": self.loss_train,
                 "loss_test": self.loss_test, "playing": self.playing, "diverged": self.diverged,
                 "boundary": to_uint8(out.numpy(), *self.y_range).reshape(BOUNDARY, BOUNDARY), **classes,
                 "confusion": None if self.confusion is None else self.confusion.tolist(), **self.accuracy(),
-                "units": units}
+                "units": units, **network}
+
+    def _carries_weights(self) -> bool:
+        """Whether this frame carries the weights: paused, always; playing, every frame of a small
+        network and every n-th of a large one. Only what is shown depends on it, never the training."""
+        every = math.ceil(sum(m.weight.numel() for m in self.linears) / WEIGHTS_PER_FRAME)
+        carries = not self.playing or self._since_weights + 1 >= every
+        self._since_weights = 0 if carries else self._since_weights + 1
+        return carries
+
+    def _network(self) -> dict:
+        """Weights per layer as rows (`to`) of columns (`from`), PyTorch's (out, in), and biases per layer."""
+        return {"weights": [significant(m.weight.detach().numpy()).tolist() for m in self.linears],
+                "biases": [significant(m.bias.detach().numpy()).tolist() for m in self.linears]}
 
     def points(self) -> dict:
         """The data message: train and test points as [x1, x2, y] rows, and the task."""
