@@ -370,7 +370,7 @@ def test_a_message_past_the_closing_size_closes_the_socket_with_1009_as_the_read
 
 
 @pytest.mark.parametrize("message, words", [
-    ({"type": "rm -rf"}, "send one of: set, play, pause, step, reset, csv, compare, digits, digit"),
+    ({"type": "rm -rf"}, "send one of: set, play, pause, step, reset, csv, export, compare, digits, digit"),
     ({"type": "digit", "pixels": base64.b64encode(bytes(112 * 112)).decode()}, "draw a digit first"),
     ({"type": "csv", "text": "a,b,c\n1,2,0\n3,4,1\n", "features": "ab"}, "features must be a list of two"),
     ({"type": "csv", "text": "a,b,c,d\n1,2,3,0\n3,4,5,1\n", "features": ["a", "b", "c"]},

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from ladder.models import MLP, LinearNet
+from ladder.models import MLP, LinearNet, seeded
 from ladder.devices import device_available, pick_device
 from ladder.train import make_loss, mixed_precision, smoothed_loss_floor, take, train
 
@@ -364,3 +364,17 @@ def test_mixed_precision_computes_in_bf16_only_where_asked_and_the_hardware_has_
         assert (a @ a).dtype == torch.float32
     with mixed_precision(cpu, autocast=True):
         assert (a @ a).dtype == (torch.bfloat16 if bf16_supported(cpu) else torch.float32)
+
+
+def test_l1_in_the_loop_moves_each_weight_by_lr_times_l1_against_its_sign_and_no_bias():
+    X, y = torch.randn(32, 2, generator=torch.Generator().manual_seed(0)), torch.zeros(32, 1)
+    nets = []
+    for l1 in (0.0, 0.5):
+        with seeded(0):
+            nets.append(MLP((2,), 1, hidden=(3,)))
+        train(nets[-1], X, y, loss="mse", optimizer="sgd", lr=0.1, epochs=1, l1=l1)  # one full batch
+    with seeded(0):
+        start = MLP((2,), 1, hidden=(3,))
+    for (name, plain), penalised, before in zip(nets[0].named_parameters(), nets[1].parameters(), start.parameters()):
+        expected = -0.1 * 0.5 * before.sign() if plain.dim() > 1 else torch.zeros_like(plain)
+        torch.testing.assert_close(penalised - plain, expected.detach(), msg=name)

@@ -17,7 +17,7 @@ from . import budget
 from .features.shapes import image_size
 from .models import MODULES, count_parameters, seeded
 from .devices import pick_device
-from .train import Diverged, mixed_precision, train
+from .train import Diverged, make_loss, mixed_precision, train
 
 # Rows per forward pass when predicting: bounds memory. A CNN's first activations for 1,024 MNIST
 # images (51 MB) are larger than what glibc keeps for reuse, so every chunk faulted in fresh pages
@@ -46,7 +46,7 @@ class _TorchEstimator(BaseEstimator):
     """
 
     def __init__(self, module="mlp", hidden=(100,), activation="relu", epochs=200, optimizer="adam",
-                 lr=0.01, batch_size=None, weight_decay=0.0, schedule=None, zero_grad=True,
+                 lr=0.01, batch_size=None, weight_decay=0.0, l1=0.0, schedule=None, zero_grad=True,
                  label_smoothing=0.0, autocast=False, channels_last=False, image_shape=None,
                  pixel_mean=0.1307, pixel_std=0.3081, augment=None, device="auto", n_threads=None,
                  random_state=None):
@@ -58,6 +58,7 @@ class _TorchEstimator(BaseEstimator):
         self.lr = lr
         self.batch_size = batch_size
         self.weight_decay = weight_decay
+        self.l1 = l1
         self.schedule = schedule
         self.zero_grad = zero_grad
         self.label_smoothing = label_smoothing
@@ -132,6 +133,7 @@ class _TorchEstimator(BaseEstimator):
         if self.channels_last and self.module == "cnn":
             self.module_ = self.module_.to(memory_format=torch.channels_last)
         self.n_params_ = count_parameters(self.module_)
+        self.loss_ = loss  # train.py's name of the loss it trains with
         self.threads_ = None  # chosen for this fit by _threads()
         evaluate = self._evaluator(*eval_set) if eval_set is not None else None
         X_t = self._as_input(X)
@@ -141,7 +143,8 @@ class _TorchEstimator(BaseEstimator):
                 self.history_ = train(
                     self.module_, X_t, y_tensor.to(self.device_), loss=loss, optimizer=self.optimizer,
                     lr=self.lr, epochs=self.epochs, batch_size=self.batch_size,
-                    weight_decay=self.weight_decay, schedule=self.schedule, zero_grad=self.zero_grad,
+                    weight_decay=self.weight_decay, l1=self.l1, schedule=self.schedule,
+                    zero_grad=self.zero_grad,
                     label_smoothing=self.label_smoothing,
                     transform=self._augmenting(X_t, seed), autocast=self.autocast, seed=seed,
                     evaluate=evaluate, callback=callback)
@@ -162,6 +165,11 @@ class _TorchEstimator(BaseEstimator):
         X = validate_data(self, X, reset=False, dtype="numeric")
         with budget.threads(self._threads()):
             return self._logits(self._as_input(X)).cpu()
+
+    def loss(self, X, y) -> float:
+        """The fitted model's mean loss on (X, y), the loss it was trained with: a test loss
+        that `ladder play` shows and `ladder run` records (test_loss), computed the same way."""
+        return make_loss(self.loss_, self.label_smoothing)(self._forward(X), self._target(y)).item()
 
     def _logits(self, X: torch.Tensor) -> torch.Tensor:
         """Raw outputs for inputs already on the device, in chunks to bound memory."""
@@ -197,6 +205,11 @@ class TorchClassifier(ClassifierMixin, _TorchEstimator):
         y_t = torch.tensor(y_index, dtype=torch.float32)[:, None] if binary else torch.tensor(y_index)
         return self._fit(X, y_t, 1 if binary else len(self.classes_),
                          "bce" if binary else "cross_entropy", eval_set, callback)
+
+    def _target(self, y) -> torch.Tensor:
+        """Labels as the loss takes them: 0/1 in one column for two classes, else class numbers."""
+        index = np.searchsorted(self.classes_, y)
+        return torch.tensor(index, dtype=torch.float32)[:, None] if len(self.classes_) == 2 else torch.tensor(index)
 
     def _evaluator(self, X_eval, y_eval):
         # Converted once, not every epoch: the test curve should cost one forward pass per epoch.
@@ -234,6 +247,9 @@ class TorchRegressor(RegressorMixin, _TorchEstimator):
         X, y = validate_data(self, X, y, dtype="numeric", y_numeric=True)
         y_t = torch.tensor(np.asarray(y, dtype=np.float32)).reshape(len(y), 1)
         return self._fit(X, y_t, 1, "mse", eval_set, callback)
+
+    def _target(self, y) -> torch.Tensor:
+        return torch.tensor(np.asarray(y, dtype=np.float32)).reshape(len(y), 1)
 
     def _evaluator(self, X_eval, y_eval):
         X_eval = self._as_input(validate_data(self, X_eval, reset=False, dtype="numeric"))

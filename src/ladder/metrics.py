@@ -50,6 +50,7 @@ METRICS = {m.key: m for m in [
     Metric("train_r2", "train R²", REGRESSION, column=True),
     Metric("train_mse", "train MSE", REGRESSION),
     Metric("final_loss", "final loss", backends=TRAINED_BY_LADDER),
+    Metric("test_loss", "test loss", backends=frozenset({"torch"})),
     Metric("loss_drops", "loss drops", backends=TRAINED_BY_LADDER),
     Metric("boundary_linearity", "boundary linearity", CLASSIFICATION),
     *(Metric(f"w{i}", f"w{i}", kinds=LINEAR_KINDS) for i in range(1, MAX_COEFFICIENTS + 1)),

@@ -129,6 +129,10 @@ def _run_rung(rung: RungSpec, dataset, seed: int, device: str, listener: Listene
     if history.get("loss"):
         metrics["final_loss"] = history["loss"][-1]
         metrics["loss_drops"] = loss_drops(history)
+    if callable(getattr(model, "loss", None)):  # a PyTorch rung (scikit-learn's MLP names its loss)
+        # The test split's loss, as `ladder play` shows it: an exported set-up is checked by it.
+        seen_test = estimator[:-1].transform(X_test) if model is not estimator else X_test
+        metrics["test_loss"] = model.loss(seen_test, dataset.y_test)
     metrics.update(linear_coefficients(estimator))
     if dataset.task == "classification" and X_train.shape[1] == 2:
         metrics["boundary_linearity"] = boundary_linearity(estimator, X_train)

@@ -19,6 +19,7 @@ Examples:
   ladder run                                  # the whole progression
   ladder run circles sine --seeds 3 --out runs/demo
   ladder run my_ladder.toml --strict          # your own experiment file
+  ladder run play-circles.toml --seed 7       # a set-up exported by ladder play, with its seed
   ladder run noisy-circles --seeds 20 --backend ray   # on Ray: a local instance, or --address
 """
 
@@ -30,6 +31,9 @@ def run(
         help="Built-in experiment names or .toml files; default: the whole progression.",
         show_default=False)] = None,
     n_seeds: Annotated[int, typer.Option("--seeds", help="How many seeds (0, 1, …) to run each rung with.")] = 1,
+    seed: Annotated[Optional[int], typer.Option(
+        help="Run each rung with this one seed instead (a set-up exported by `ladder play` names "
+             "its page's seed).", show_default=False)] = None,
     out: Annotated[Optional[Path], typer.Option(
         help="Folder for results.json, the figures, the trained PyTorch weights and report.html.")] = None,
     figures: Annotated[bool, typer.Option(help="With --out, draw the figures and write the HTML report.")] = True,
@@ -57,6 +61,11 @@ def run(
     from ..plan import plan_run, workers_likely
 
     _check_run_options(n_seeds, jobs, threads, device)
+    if seed is not None:
+        if n_seeds != 1:
+            raise LadderError(f"--seed {seed} --seeds {n_seeds}: give one of them, not both")
+        if seed < 0:
+            raise LadderError(f"--seed {seed}: a seed is a whole number >= 0")
     executors.check_backend(backend, address)
     targets = experiments or exp.PROGRESSION
     cores = budget.idle_cores()  # sampled before the run starts any work of its own
@@ -70,7 +79,7 @@ def run(
 
     specs = [exp.resolve(name) for name in targets]  # all checked before any run
     out_dir = prepare_out_dir(out) if out else None
-    seeds = list(range(n_seeds))
+    seeds = [seed] if seed is not None else list(range(n_seeds))
     date = datetime.now(timezone.utc).isoformat(timespec="seconds")
     started = time.perf_counter()
     datasets = load_datasets(specs)  # a bad dataset parameter fails before any training

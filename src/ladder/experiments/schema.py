@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from ..data import DATASETS
+from ..data import task_of
 from ..metrics import claimable, probe_key
 from ..rungs import backend_of
 
@@ -30,6 +30,7 @@ class TrainSpec(_Strict):
     lr: float = Field(0.01, gt=0)
     batch_size: Literal["full"] | typing.Annotated[int, Field(ge=1)] = "full"
     weight_decay: float = Field(0.0, ge=0)
+    l1: float = Field(0.0, ge=0)  # L1's rate: l1·sign(w) added to each weight's gradient
     schedule: Literal["onecycle"] | None = None
     zero_grad: bool = True
     label_smoothing: float = Field(0.0, ge=0, lt=1)
@@ -101,7 +102,7 @@ class ExperimentSpec(_Strict):
 
     @property
     def task(self) -> str:
-        return _dataset_task(self.dataset.name)
+        return task_of(self.dataset.name, self.dataset.model_extra or {})
 
     def component_params(self, component: BaseModel) -> dict:
         return dict(component.model_extra or {})
@@ -116,7 +117,3 @@ class ExperimentSpec(_Strict):
 
     def has_metric(self, rung: RungSpec, metric: str) -> bool:
         return metric in self.metrics(rung)
-
-
-def _dataset_task(name: str) -> str:
-    return DATASETS[name].task

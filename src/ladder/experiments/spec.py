@@ -141,4 +141,8 @@ def load(path: str | Path) -> ExperimentSpec:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise LadderError(f"{path}: not valid TOML: {exc}") from None
+    dataset = data.get("dataset")
+    if isinstance(dataset, dict) and isinstance(dataset.get("path"), str):
+        # A data file that an experiment file names is found beside it, wherever ladder runs.
+        dataset["path"] = str(path.parent / dataset["path"])
     return validate(data, str(path))

@@ -127,10 +127,22 @@ def shuffle(seed: int = 0):
     return ShuffledPositions(seed)
 
 
+def playground(inputs: list[str] = ["x1", "x2"]):  # noqa: B006 - read only, shown by `ladder list`
+    """The playground's toggles on 2-D points: any of x1, x2, x1sq, x2sq, x1x2, sinx1, sinx2 (not scaled).
+
+    The map `ladder play` exports, so `ladder run` feeds the network what the page fed it.
+    """
+    from sklearn.preprocessing import FunctionTransformer
+
+    from .toggles import check_inputs, phi
+
+    return FunctionTransformer(phi, kw_args={"inputs": check_inputs(list(inputs))})
+
+
 #: Feature maps a spec can name, with the function that builds each.
 FEATURES = {"polynomial": polynomial, "standardize": standardize, "pca": pca,
             "handcrafted": handcrafted, "hog": hog, "fourier": fourier,
-            "shuffle": shuffle}
+            "shuffle": shuffle, "playground": playground}
 
 # Where the rest of the public names live; imported on first use (`ladder.features.HogFeatures`).
 _LAZY = {

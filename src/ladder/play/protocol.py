@@ -11,7 +11,7 @@ import numpy as np
 
 #: What a client may send: the session's own messages (each handled in order, in the session's
 #: worker), then the comparison and the digit tab's.
-SESSION_TYPES = ("set", "play", "pause", "step", "reset", "csv")
+SESSION_TYPES = ("set", "play", "pause", "step", "reset", "csv", "export")
 #: A weight or bias set by hand in the drawn network: handled in order, like the session's own.
 NETWORK_TYPES = ("weight",)
 CLIENT_TYPES = (*SESSION_TYPES, "compare", "digits", "digit", "conv", *NETWORK_TYPES)

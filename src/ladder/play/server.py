@@ -255,9 +255,11 @@ async def play_socket(ws: WebSocket) -> None:
     connection = Connection(ws, None, state)
     state.connections.add(connection)  # counted from now on, so the limit holds while it opens
     try:
-        connection.session, (settings, points, frame) = await state.workers.open()
+        opening = state.opening or {}  # `ladder play --experiment`: that rung's settings, and notes
+        connection.session, (settings, points, frame) = await state.workers.open(opening.get("settings"))
         connection.push(encode({"type": "hello", "settings": settings, "defaults": DEFAULTS,
-                                "features": list(FEATURES), "limits": vars(state.limits)}))
+                                "features": list(FEATURES), "limits": vars(state.limits),
+                                **({"experiment": opening["experiment"]} if opening else {})}))
         connection.push(points)
         connection.show(frame)
         await connection.run()
@@ -278,10 +280,12 @@ HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' data:;
 
 
 def create_app(digits: DigitService | None = None, limits: Limits | None = None, max_sessions: int = 16,
-               workers: int | None = None) -> Starlette:
+               workers: int | None = None, opening: dict | None = None) -> Starlette:
     """The app: `/` the page, `/static/…` its files, `/ws` one WebSocket per session.
 
-    Sessions train in `workers` processes (default: one per usable core, at most 8).
+    Sessions train in `workers` processes (default: one per usable core, at most 8). `opening`
+    (`ladder play --experiment`) is {"settings": …, "experiment": {"name": …, "notes": […]}}:
+    every session starts with those settings, and its hello names the rung and the notes.
     """
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -304,6 +308,7 @@ def create_app(digits: DigitService | None = None, limits: Limits | None = None,
     app.state.digits = digits or DigitService()
     app.state.limits = limits or Limits()
     app.state.max_sessions = max_sessions
+    app.state.opening = opening
     app.state.connections = set()
     app.state.ends_forkserver = False  # True where this process serves nothing else (`ladder play`)
     return app
@@ -344,7 +349,8 @@ def websocket_protocol():
     return FrameAtATime
 
 
-def serve(sock: socket.socket, host: str, models_dir: Path | None, open_browser: bool, console) -> None:
+def serve(sock: socket.socket, host: str, models_dir: Path | None, open_browser: bool, console,
+          opening: dict | None = None) -> None:
     """Run the playground on `sock` until Ctrl-C or SIGTERM; the digit models' training shows a bar
     in the terminal. Stopping closes every session (1012) and ends the workers within seconds."""
     import threading
@@ -365,7 +371,7 @@ def serve(sock: socket.socket, host: str, models_dir: Path | None, open_browser:
         if done >= total:
             progress.stop()
 
-    app = create_app(DigitService(models_dir, terminal=terminal))
+    app = create_app(DigitService(models_dir, terminal=terminal), opening=opening)
     app.state.ends_forkserver = True
     # An oversized message up to twice the limit still gets its error reply; beyond, the socket
     # closes. No per-message compression: frames are mostly base64 grids, which deflate barely
@@ -383,6 +389,9 @@ def serve(sock: socket.socket, host: str, models_dir: Path | None, open_browser:
             threading.Event().wait(0.05)
         if server.started:
             console.print(f"ladder play: {url}  (Ctrl-C stops it)")
+            if opening:
+                notes = "".join(f"; {note}" for note in opening["experiment"]["notes"])
+                console.print(f"ladder play: the page opens {opening['experiment']['name']}{notes}", highlight=False)
             if open_browser and not webbrowser.open(url):
                 console.print(f"no web browser could be opened here: open {url} in one")
     threading.Thread(target=announce, daemon=True).start()

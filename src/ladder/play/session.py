@@ -12,9 +12,10 @@ import math
 import numpy as np
 import torch
 
+from ..estimators import PREDICT_CHUNK
 from ..models import MLP, seeded
 from ..train import Diverged, make_loss, train
-from . import datasets
+from . import datasets, export
 from .compare import compare
 from .phi import phi
 from .settings import DATA_KEYS, DEFAULTS, NETWORK_KEYS, Limits, check
@@ -126,8 +127,15 @@ class Session:
             return [compare(self.data, self.settings)]
         if kind == "weight":
             return self._weight(message)
+        if kind == "export":
+            if message.keys() != {"type"}:
+                raise PlayError("export takes nothing but its type: send {\"type\": \"export\"}")
+            try:
+                return [export.message(self)]
+            except export.ExportError as exc:
+                raise PlayError(str(exc)) from None
         raise PlayError(f"unknown message type {kind!r}; send one of: set, play, pause, step, "
-                        f"reset, csv, compare, weight")
+                        f"reset, csv, compare, export, weight")
 
     def _set(self, settings) -> list[dict]:
         try:
@@ -155,7 +163,7 @@ class Session:
         try:
             X, y, _ = datasets.read_csv(text, max_rows=self.limits.max_points,
                                         label=message.get("label"), features=message.get("features"))
-            datasets.from_csv(X, y, self.settings["train_ratio"], self.settings["seed"])  # checks classes
+            datasets.from_csv(X, y, 1 - self.settings["train_ratio"], self.settings["seed"])  # checks classes
         except ValueError as exc:
             raise PlayError(f"csv: {exc}") from None
         self.csv = (X, y)
@@ -187,6 +195,8 @@ class Session:
                 linears[layer - 1].bias[to] = value
             else:
                 weight[to, source] = value
+        if self.edited_at is None:
+            self.edited_at = self.epoch  # an exported file cannot replay a hand-set weight
         self._measure()
         # A hand-set weight may raise the loss: training judges divergence from there on.
         if math.isfinite(self.loss_train):
@@ -202,7 +212,7 @@ class Session:
     def _new_data(self):
         s = self.settings
         if s["dataset"] == "csv":
-            self.data = datasets.from_csv(*self.csv, s["train_ratio"], s["seed"])
+            self.data = datasets.from_csv(*self.csv, 1 - s["train_ratio"], s["seed"])
         else:
             self.data = datasets.make(s["dataset"], s["points"], s["noise"], s["train_ratio"], s["seed"],
                                       s["classes"])
@@ -233,14 +243,16 @@ class Session:
         with seeded(s["seed"]):
             activation = "identity" if s["activation"] == "linear" else s["activation"]
             self.net = MLP((len(features),), self.classes if self.softmax else 1, hidden=tuple(s["hidden"]), activation=activation)
-        for p in self.net.parameters():
-            if p.dim() > 1:  # L1 acts on weights, not biases, as in the course
-                p.register_hook(self._l1_gradient(p))
         self.epoch = 0
         self._since_weights = math.inf  # frames since one carried the weights: the next one does
+        # Epochs are shuffled as train.py's Batches shuffles them (one generator seeded with the
+        # seed, a permutation drawn per epoch): `ladder run` on the exported set-up takes the same batches.
+        self._shuffle = torch.Generator().manual_seed(s["seed"])
         self._order: torch.Tensor | None = None  # the epoch under way: its shuffled points,
         self._done = 0  # how many of them it has trained on,
         self._hyper = self._epoch_settings()  # and the settings it trains with
+        self.changed_at: int | None = None  # the first epoch trained with other settings than the one before
+        self.edited_at: int | None = None  # the first epoch at which a weight was set by hand
         self.diverged: str | None = None
         self._measure()
         self.reference = self.loss_train
@@ -271,19 +283,6 @@ class Session:
         return {"type": "reset", "same_weights": True,
                 "message": f"reset to the weights the last run started from (train loss {self.loss_train:.3f})"}
 
-    def _l1_gradient(self, weight):
-        """Adds rate·sign(w), the gradient of rate·|w|, to the loss's gradient when L1 is chosen.
-
-        train() has weight_decay for L2 but no L1 term; a gradient hook adds it without a
-        second loop, and the loss shown stays the data's loss, as the course plots it.
-        """
-        def hook(grad):
-            s = self._hyper
-            if s["regularization"] == "l1" and s["reg_rate"] > 0:
-                return grad + s["reg_rate"] * weight.detach().sign()
-            return None
-        return hook
-
     # -- training -------------------------------------------------------------------------------
     def step(self) -> None:
         """Train the rest of the epoch under way: one whole epoch when none is."""
@@ -293,19 +292,26 @@ class Session:
         """Train up to `batches` mini-batches of the epoch under way (None: the rest of it).
 
         The server draws a frame after each call, so on a busy machine an epoch is shown in
-        pieces and the boundary keeps moving. Each epoch's order is drawn from its number alone
-        and train() takes the batches in that order, so however an epoch is cut the network
-        takes the same SGD steps in the same order: a session's numbers never depend on timing.
+        pieces and the boundary keeps moving. Each epoch's order is drawn when it starts, from
+        the seed, and train() takes the batches in that order, so however an epoch is cut the
+        network takes the same SGD steps in the same order: a session's numbers never depend on
+        timing, and equal those of `ladder run` on its exported set-up.
         Training stops for good when the loss diverges.
         """
         if self.diverged:
             return
         if self._order is None:
             # Settings changed mid-epoch act from the next one: where an epoch was cut never matters.
-            self._order = torch.randperm(len(self.X_train), generator=torch.Generator().manual_seed(self.epoch))
+            hyper = self._epoch_settings()
+            if self.epoch and hyper != self._hyper and self.changed_at is None:
+                self.changed_at = self.epoch  # an exported file can no longer replay this training
+            self._done, self._hyper = 0, hyper
             if self.epoch == 0:  # once a run, never a frame: a copy of a few hundred weights
                 self.start = (self.shape, {k: v.clone() for k, v in self.net.state_dict().items()})
-            self._done, self._hyper = 0, self._epoch_settings()
+            n = len(self.X_train)
+            # One batch of everything is never shuffled, and draws nothing (as in train.py).
+            self._order = (torch.arange(n) if self._hyper["batch_size"] >= n
+                           else torch.randperm(n, generator=self._shuffle))
         s = self._hyper
         size = min(s["batch_size"], len(self.X_train))
         left = -(-(len(self.X_train) - self._done) // size)
@@ -314,7 +320,8 @@ class Session:
         try:
             train(self.net, self.X_train[piece], self.y_train[piece], loss=self.loss,
                   optimizer="sgd", lr=s["lr"], epochs=1, batch_size=size, shuffle=False,
-                  weight_decay=s["reg_rate"] if s["regularization"] == "l2" else 0.0)
+                  weight_decay=s["reg_rate"] if s["regularization"] == "l2" else 0.0,
+                  l1=s["reg_rate"] if s["regularization"] == "l1" else 0.0)
             self._done += len(piece)
         except Diverged:  # the loss is no longer a number: end the epoch here, its losses say how
             self._done = len(self.X_train)
@@ -355,7 +362,10 @@ class Session:
         """The losses on both splits and, for classes, the test split's confusion matrix."""
         loss = make_loss(self.loss)
         with torch.inference_mode():
-            out_train, out_test = self.net(self.X_train), self.net(self.X_test)
+            out_train = self.net(self.X_train)
+            # In the chunks the estimators predict in: `ladder run` on an exported set-up then puts the
+            # same rows through the same matrix products, and its test loss equals this one to the bit.
+            out_test = torch.cat([self.net(rows) for rows in self.X_test.split(PREDICT_CHUNK)])
             self.loss_train, self.loss_test = loss(out_train, self.y_train).item(), loss(out_test, self.y_test).item()
         self.confusion = None
         if self.classification:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..features.toggles import INPUTS
 from .datasets import DATASETS, MAX_CLASSES
 
-#: The course's φ: what each input-feature toggle feeds the network.
-FEATURES = ("x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2")
+#: The course's φ: what each input-feature toggle feeds the network (ladder's `playground` map).
+FEATURES = INPUTS
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 REGULARIZATION = ("none", "l1", "l2")
 

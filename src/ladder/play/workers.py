@@ -81,8 +81,8 @@ _stops: dict[int, threading.Event] = {}  # set: the session closed, its comparis
 _thread_budget = contextlib.ExitStack()
 
 
-def _open(sid: int, limits: Limits) -> tuple[dict, str, str]:
-    session = _sessions[sid] = Session(limits)
+def _open(sid: int, limits: Limits, settings: dict | None = None) -> tuple[dict, str, str]:
+    session = _sessions[sid] = Session(limits, **(settings or {}))
     _paces[sid], _stops[sid] = Pace(limits), threading.Event()
     return session.settings, encode(session.points()), encode(session.frame())
 
@@ -292,13 +292,14 @@ class Workers:
         """How many sessions each worker holds."""
         return [worker.sessions for worker in self.all]
 
-    async def open(self) -> tuple["RemoteSession", tuple[dict, str, str]]:
-        """A new session in the least busy worker, with its settings, data and first frame."""
+    async def open(self, settings: dict | None = None) -> tuple["RemoteSession", tuple[dict, str, str]]:
+        """A new session in the least busy worker, with its settings, data and first frame
+        (`settings`: those it starts with instead of the defaults)."""
         for attempt in range(2):  # a worker that dies meanwhile is replaced: the second try gets a new one
             index = self.sessions.index(min(self.sessions))
             remote = RemoteSession(self.all[index], index, next(self.ids))
             try:
-                return remote, await remote.call("open", self.limits)
+                return remote, await remote.call("open", self.limits, settings)
             except WorkerStopped:
                 remote.close()
                 if attempt:
