@@ -130,3 +130,21 @@ def test_paused_a_click_on_a_link_sets_its_weight_and_the_boundary_is_redrawn(pa
     by(page, "step").click()  # and the session trains on from the hand-set network
     page.wait_for_function(f"lastFrame.epoch === {epoch + 1}")
     assert page.problems == []
+
+
+def test_a_classroom_link_hides_or_locks_the_drawn_network(browser, url):
+    context = browser.new_context(viewport={"width": 1300, "height": 900}, bypass_csp=True)
+    context.set_default_timeout(0)
+    page = context.new_page()
+    page.goto(url + "#lock=network")
+    page.wait_for_function("document.querySelectorAll('#network-links line').length === 18")
+    page.mouse.click(*middle(page, link(page, 1, 0, 0)))  # paused: editable, were it not locked
+    page.wait_for_function("document.querySelector('[data-testid=status]').textContent.includes('locks the network')")
+    assert not by(page, "network-edit").is_visible()
+
+    page.goto(url + "#hide=network")
+    page.reload()
+    page.wait_for_function("document.querySelector('[data-testid=loss-train]').textContent !== '–'")
+    assert not by(page, "network").is_visible()
+    assert page.evaluate("CONTROLS.includes('network')")
+    context.close()

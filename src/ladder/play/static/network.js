@@ -163,6 +163,7 @@ $("units").addEventListener("click", (e) => {
   if (!network.weights) return;
   const target = under(e);
   if (!target || target.layer === 0) return;  // an input has no bias to set
+  if (classroom.lock.includes("network")) { status("this link locks the network: its weights are not set by hand here"); return; }
   if (lastFrame.playing) { status("pause training first: a weight or bias is set by hand only while paused"); return; }
   network.editing = target;
   editorText.textContent = describe(target).replace(/:.*$/, target.from === null ? ": bias" : ": weight");
