@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +15,30 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
+@contextmanager
+def serving(app):
+    """`app` served by uvicorn on a free local port in a thread, as `ladder play` serves it; its address."""
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        assert thread.is_alive(), "the playground server did not start"
+        threading.Event().wait(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.should_exit = True
+        thread.join()
+
+
 @pytest.fixture(scope="module")
 def url(tmp_path_factory):
     """A playground server on a free local port, with digit models trained briefly for the test."""
-    import uvicorn
-
     from ladder.play.digit_service import DigitService
     from ladder.play.digits import train_and_cache
     from ladder.play.server import create_app
@@ -26,19 +46,8 @@ def url(tmp_path_factory):
     models = tmp_path_factory.mktemp("digit-models")
     # A tenth of MNIST for one epoch: enough for a clear vertical stroke to read as 1.
     train_and_cache(models, n_train=6000, epochs=1)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(DigitService(models)), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        assert thread.is_alive(), "the playground server did not start"
-        threading.Event().wait(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join()
+    with serving(create_app(DigitService(models))) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")

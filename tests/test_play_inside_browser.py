@@ -4,16 +4,14 @@ that moves, a CNN of the learner's own experiment file picked from `ladder play 
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from test_play_browser import browser, by, page  # noqa: F401 - fixtures shared with the playground's tests
+from test_play_browser import browser, by, page, serving  # noqa: F401 - fixtures shared with the playground's tests
 
 MY_EXPERIMENT = """
 name = "my-digits"
@@ -42,8 +40,6 @@ def run_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def url(tmp_path_factory, run_dir):
     """`ladder play --models RUN`'s server, part 4's models (trained briefly) beside the run's CNN."""
-    import uvicorn
-
     from ladder.play.digit_service import DigitService
     from ladder.play.digits import train_and_cache
     from ladder.play.server import create_app
@@ -51,18 +47,8 @@ def url(tmp_path_factory, run_dir):
     part_4 = tmp_path_factory.mktemp("part-4")
     train_and_cache(part_4, n_train=6000, epochs=1)
     service = DigitService(run_dir, cache=part_4, n_train=6000, epochs=1)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        assert thread.is_alive(), "the playground server did not start"
-        threading.Event().wait(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join()
+    with serving(create_app(service)) as address:
+        yield address
 
 
 DONE = "lastDigit && !digitBusy && !digitDirty"

@@ -3,12 +3,9 @@ weights, a value told on hover, a weight set by hand while paused and the bounda
 
 from __future__ import annotations
 
-import socket
-import threading
-
 import pytest
 
-from test_play_browser import browser, by, page  # noqa: F401 - fixtures shared with the playground's tests
+from test_play_browser import browser, by, page, serving  # noqa: F401 - fixtures shared with the playground's tests
 
 ORANGE, BLUE = "rgb(245,147,34)", "rgb(8,119,189)"
 
@@ -16,24 +13,11 @@ ORANGE, BLUE = "rgb(245,147,34)", "rgb(8,119,189)"
 @pytest.fixture(scope="module")
 def url(tmp_path_factory):
     """A playground server on a free local port; no digit models (this page never asks for them)."""
-    import uvicorn
-
     from ladder.play.digit_service import DigitService
     from ladder.play.server import create_app
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    app = create_app(DigitService(cache=tmp_path_factory.mktemp("no-digit-models")))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        assert thread.is_alive(), "the playground server did not start"
-        threading.Event().wait(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join()
+    with serving(create_app(DigitService(cache=tmp_path_factory.mktemp("no-digit-models")))) as address:
+        yield address
 
 
 def links(page):
